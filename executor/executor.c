@@ -1,0 +1,299 @@
+/*
+ * executor.c - worker pool with a bounded FIFO queue.
+ *
+ * DESIGN
+ * Shared state, all guarded by `mu`: the waiting queue (intrusive doubly
+ * linked, so a queued job can be cancelled in O(1)), the completed list, the
+ * counters and the job states. Workers sleep on `cv`, take the oldest job,
+ * run work() without the lock, then append the job to the completed list and
+ * write the eventfd only when that list goes from empty to non-empty (wake-ups
+ * coalesce). The loop thread moves the whole completed list out under the
+ * lock and calls done() for each job without the lock (libuv's threadpool
+ * does the same). A job's cancel flag is atomic: set by the loop thread, read
+ * by work() on a worker. Shutdown queues no marker job: under the lock it
+ * completes every queued job as cancelled, flags the running ones, sets
+ * `stopping` and broadcasts; then it joins.
+ */
+#define _GNU_SOURCE
+#include "executor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { JOB_IDLE, JOB_QUEUED, JOB_RUNNING, JOB_FINISHED };
+
+typedef struct worker_arg {
+    executor *ex;
+    int index;
+    executor_job *current; /* the job it runs, guarded by mu */
+} worker_arg;
+
+struct executor {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    executor_job *head, *tail; /* waiting jobs, oldest first */
+    executor_job *done_head, *done_tail;
+    size_t queued, busy, queue_cap, nworkers;
+    uint64_t submitted, completed, rejected, cancelled;
+    int stopping;
+    int nice_delta;
+    int efd;
+    pthread_t *threads;
+    worker_arg *args;
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Called with mu held. */
+static void unlink_queued(executor *ex, executor_job *j)
+{
+    if (j->prev_)
+        j->prev_->next_ = j->next_;
+    else
+        ex->head = j->next_;
+    if (j->next_)
+        j->next_->prev_ = j->prev_;
+    else
+        ex->tail = j->prev_;
+    j->prev_ = j->next_ = NULL;
+    ex->queued--;
+}
+
+/* Called with mu held: appends j to the completed list, waking the loop if needed. */
+static void push_done(executor *ex, executor_job *j)
+{
+    j->state_ = JOB_FINISHED;
+    j->next_ = NULL;
+    if (ex->done_tail) {
+        ex->done_tail->next_ = j;
+    } else {
+        ex->done_head = j;
+        uint64_t one = 1;
+        ssize_t r = write(ex->efd, &one, sizeof(one));
+        (void)r; /* EAGAIN: the counter is saturated, the loop wakes anyway */
+    }
+    ex->done_tail = j;
+}
+
+static void *worker_main(void *p)
+{
+    worker_arg *a = p;
+    executor *ex = a->ex;
+    char name[16];
+    snprintf(name, sizeof(name), "iocpu-worker%d", a->index);
+    pthread_setname_np(pthread_self(), name);
+    if (ex->nice_delta)
+        setpriority(PRIO_PROCESS, (id_t)gettid(), getpriority(PRIO_PROCESS, 0) + ex->nice_delta);
+
+    pthread_mutex_lock(&ex->mu);
+    for (;;) {
+        while (!ex->head && !ex->stopping)
+            pthread_cond_wait(&ex->cv, &ex->mu);
+        if (!ex->head)
+            break; /* stopping and nothing queued */
+        executor_job *j = ex->head;
+        unlink_queued(ex, j);
+        j->state_ = JOB_RUNNING;
+        j->worker = a->index;
+        a->current = j;
+        ex->busy++;
+        pthread_mutex_unlock(&ex->mu);
+
+        j->started_ns = mono_ns();
+        uint64_t cpu0 = thread_cpu_ns();
+        j->work(j);
+        j->cpu_ns = thread_cpu_ns() - cpu0;
+        j->finished_ns = mono_ns();
+
+        pthread_mutex_lock(&ex->mu);
+        a->current = NULL;
+        ex->busy--;
+        ex->completed++;
+        push_done(ex, j);
+    }
+    pthread_mutex_unlock(&ex->mu);
+    return NULL;
+}
+
+int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delta)
+{
+    int err;
+    if (workers < 1 || queue_cap < 1)
+        return -EINVAL;
+    executor *ex = calloc(1, sizeof(*ex));
+    if (!ex)
+        return -ENOMEM;
+    ex->queue_cap = queue_cap;
+    ex->nice_delta = nice_delta;
+    ex->threads = calloc(workers, sizeof(*ex->threads));
+    ex->args = calloc(workers, sizeof(*ex->args));
+    if (!ex->threads || !ex->args) {
+        err = -ENOMEM;
+        goto err_alloc;
+    }
+    ex->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ex->efd < 0) {
+        err = -errno;
+        goto err_alloc;
+    }
+    pthread_mutex_init(&ex->mu, NULL);
+    pthread_cond_init(&ex->cv, NULL);
+    for (size_t i = 0; i < workers; i++) {
+        ex->args[i].ex = ex;
+        ex->args[i].index = (int)i;
+        int rc = pthread_create(&ex->threads[i], NULL, worker_main, &ex->args[i]);
+        if (rc) {
+            err = -rc;
+            goto err_threads;
+        }
+        ex->nworkers++;
+    }
+    *out = ex;
+    return 0;
+
+err_threads:
+    executor_free(ex); /* joins the threads already started */
+    return err;
+err_alloc:
+    free(ex->args);
+    free(ex->threads);
+    free(ex);
+    return err;
+}
+
+void executor_free(executor *ex)
+{
+    if (!ex)
+        return;
+    pthread_mutex_lock(&ex->mu);
+    ex->stopping = 1;
+    while (ex->head) {
+        executor_job *j = ex->head;
+        unlink_queued(ex, j);
+        ex->cancelled++;
+        push_done(ex, j);
+    }
+    for (size_t i = 0; i < ex->nworkers; i++)
+        if (ex->args[i].current)
+            atomic_store_explicit(&ex->args[i].current->cancel, 1, memory_order_relaxed);
+    pthread_cond_broadcast(&ex->cv);
+    pthread_mutex_unlock(&ex->mu);
+    for (size_t i = 0; i < ex->nworkers; i++)
+        pthread_join(ex->threads[i], NULL);
+    executor_run_done(ex);
+    close(ex->efd);
+    pthread_cond_destroy(&ex->cv);
+    pthread_mutex_destroy(&ex->mu);
+    free(ex->args);
+    free(ex->threads);
+    free(ex);
+}
+
+int executor_submit(executor *ex, executor_job *j)
+{
+    pthread_mutex_lock(&ex->mu);
+    if (ex->queued >= ex->queue_cap || ex->stopping) {
+        ex->rejected++;
+        pthread_mutex_unlock(&ex->mu);
+        return -EAGAIN;
+    }
+    atomic_store_explicit(&j->cancel, 0, memory_order_relaxed);
+    j->queued_ns = mono_ns();
+    j->started_ns = j->finished_ns = j->cpu_ns = 0;
+    j->worker = -1;
+    j->state_ = JOB_QUEUED;
+    j->next_ = NULL;
+    j->prev_ = ex->tail;
+    if (ex->tail)
+        ex->tail->next_ = j;
+    else
+        ex->head = j;
+    ex->tail = j;
+    ex->queued++;
+    ex->submitted++;
+    pthread_cond_signal(&ex->cv);
+    pthread_mutex_unlock(&ex->mu);
+    return 0;
+}
+
+int executor_cancel(executor *ex, executor_job *j)
+{
+    int rc;
+    pthread_mutex_lock(&ex->mu);
+    switch (j->state_) {
+    case JOB_QUEUED:
+        unlink_queued(ex, j);
+        ex->cancelled++;
+        push_done(ex, j);
+        rc = 0;
+        break;
+    case JOB_RUNNING:
+        atomic_store_explicit(&j->cancel, 1, memory_order_relaxed);
+        ex->cancelled++;
+        rc = -EBUSY;
+        break;
+    default:
+        rc = -EALREADY;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    return rc;
+}
+
+int executor_fd(const executor *ex)
+{
+    return ex->efd;
+}
+
+size_t executor_run_done(executor *ex)
+{
+    uint64_t n;
+    while (read(ex->efd, &n, sizeof(n)) > 0) {
+    }
+    pthread_mutex_lock(&ex->mu);
+    executor_job *j = ex->done_head;
+    ex->done_head = ex->done_tail = NULL;
+    pthread_mutex_unlock(&ex->mu);
+    size_t ran = 0;
+    while (j) {
+        executor_job *next = j->next_;
+        int status = j->started_ns ? 0 : -ECANCELED;
+        j->state_ = JOB_IDLE;
+        j->next_ = NULL;
+        j->done(j, status); /* may free or resubmit j */
+        ran++;
+        j = next;
+    }
+    return ran;
+}
+
+void executor_get_stats(executor *ex, executor_stats *st)
+{
+    pthread_mutex_lock(&ex->mu);
+    st->workers = ex->nworkers;
+    st->queue_cap = ex->queue_cap;
+    st->queued = ex->queued;
+    st->busy = ex->busy;
+    st->submitted = ex->submitted;
+    st->completed = ex->completed;
+    st->rejected = ex->rejected;
+    st->cancelled = ex->cancelled;
+    pthread_mutex_unlock(&ex->mu);
+}

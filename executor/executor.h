@@ -1,0 +1,76 @@
+/*
+ * executor.h - a fixed pool of worker threads with a bounded FIFO queue
+ * (the lesson's ThreadPoolExecutor / run_in_executor).
+ *
+ * Jobs are caller-allocated. work() runs on a worker thread with no lock held;
+ * done() always runs exactly once, on the thread that calls
+ * executor_run_done() (the loop thread), after work() finished or the job was
+ * cancelled while queued. Workers run at a lower scheduling priority (nice)
+ * than the loop thread.
+ */
+#ifndef IOCPU_EXECUTOR_H
+#define IOCPU_EXECUTOR_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct executor executor;
+typedef struct executor_job executor_job;
+
+struct executor_job {
+    /* public, set before executor_submit() */
+    void (*work)(executor_job *job);
+    /* status: 0 when work() ran (check `cancel` to know whether it was asked
+     * to stop early), -ECANCELED when it was cancelled before it started */
+    void (*done)(executor_job *job, int status);
+    void *data;
+    /* public, read-only; work() must poll cancel at least every millisecond */
+    atomic_int cancel;
+    uint64_t queued_ns, started_ns, finished_ns; /* CLOCK_MONOTONIC */
+    uint64_t cpu_ns;                             /* thread CPU time spent in work() */
+    int worker;                                  /* index of the worker that ran it, or -1 */
+    /* private */
+    executor_job *prev_, *next_;
+    int state_;
+};
+
+typedef struct executor_stats {
+    size_t workers, queue_cap;
+    size_t queued, busy;
+    uint64_t submitted, completed, rejected, cancelled;
+} executor_stats;
+
+/*
+ * Starts `workers` threads (>= 1) with a queue of at most queue_cap waiting
+ * jobs (>= 1), niced by `nice_delta` (0 = same priority as the caller).
+ * 0 or a negative errno.
+ */
+int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delta);
+
+/*
+ * Cancels every queued job, asks running ones to stop, joins every worker and
+ * then runs every pending done() on the calling thread.
+ */
+void executor_free(executor *ex);
+
+/* Queues job. 0, or -EAGAIN when the queue is full (nothing was queued). */
+int executor_submit(executor *ex, executor_job *job);
+
+/*
+ * Cancels job: a queued job leaves the queue and completes with -ECANCELED; a
+ * running one gets its cancel flag set and completes when work() returns.
+ * Returns 0 if it was removed from the queue, -EBUSY if it was running, and
+ * -EALREADY if it had already finished (done() not run yet or run).
+ */
+int executor_cancel(executor *ex, executor_job *job);
+
+/* An eventfd that becomes readable when done() callbacks are pending. */
+int executor_fd(const executor *ex);
+
+/* Runs every pending done() on the calling thread; returns how many ran. */
+size_t executor_run_done(executor *ex);
+
+void executor_get_stats(executor *ex, executor_stats *st);
+
+#endif

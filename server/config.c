@@ -1,0 +1,173 @@
+/*
+ * config.c - one table describes every option: flag, environment variable,
+ * type, bounds and help line. Bad values are rejected, never clamped.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "params.h"
+
+#define IOCPU_VERSION "0.1.0"
+
+enum opt_type { T_STR, T_LONG, T_LLONG, T_DOUBLE, T_FLAG };
+
+typedef struct opt {
+    const char *flag, *env;
+    enum opt_type type;
+    size_t off;
+    double lo, hi;
+    const char *help;
+} opt;
+
+#define OFF(f) offsetof(config, f)
+static const opt OPTS[] = {
+    {"host", "IOCPU_HOST", T_STR, OFF(host), 0, 0, "address to listen on (default 127.0.0.1)"},
+    {"port", "IOCPU_PORT", T_LONG, OFF(port), 0, 65535, "TCP port; 0 picks a free one (8080)"},
+    {"workers", "IOCPU_WORKERS", T_LONG, OFF(workers), 1, 1024,
+     "executor threads (default: number of cores)"},
+    {"queue", "IOCPU_QUEUE", T_LONG, OFF(queue), 1, 1000000,
+     "executor queue bound; beyond it 503 (1024)"},
+    {"max-delay", "IOCPU_MAX_DELAY", T_DOUBLE, OFF(max_delay), 0, 86400,
+     "max seconds for delay/timeout/after/wait (60)"},
+    {"max-list", "IOCPU_MAX_LIST", T_LONG, OFF(max_list), 1, 10000,
+     "max items in a list parameter (100)"},
+    {"max-iterations", "IOCPU_MAX_ITERATIONS", T_LLONG, OFF(max_iterations), 0, 1e15,
+     "max cpu_heavy iterations (5000000000)"},
+    {"max-ms", "IOCPU_MAX_MS", T_LONG, OFF(max_ms), 0, 86400000,
+     "max CPU milliseconds per job (60000)"},
+    {"max-connections", "IOCPU_MAX_CONNECTIONS", T_LONG, OFF(max_connections), 1, 1000000,
+     "max open connections (16384)"},
+    {"conn-timeout", "IOCPU_CONN_TIMEOUT", T_LONG, OFF(conn_timeout), 1, 86400,
+     "seconds an idle connection is kept (30)"},
+    {"conn-memory", "IOCPU_CONN_MEMORY", T_LONG, OFF(conn_memory), 2048, 1048576,
+     "bytes of buffer per connection; caps request headers (8192)"},
+    {"worker-nice", "IOCPU_WORKER_NICE", T_LONG, OFF(worker_nice), 0, 19,
+     "nice increment of executor threads vs the loop (5)"},
+    {"grace", "IOCPU_GRACE", T_DOUBLE, OFF(grace), 0, 3600,
+     "seconds to drain on SIGTERM/SIGINT (10)"},
+    {"access-log", "IOCPU_ACCESS_LOG", T_FLAG, OFF(access_log), 0, 1,
+     "JSON access log lines on stdout (off)"},
+};
+#define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
+
+void config_defaults(config *c)
+{
+    memset(c, 0, sizeof(*c));
+    strcpy(c->host, "127.0.0.1");
+    c->port = 8080;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    c->workers = cores > 0 ? cores : 1;
+    c->queue = 1024;
+    c->max_delay = 60;
+    c->max_list = 100;
+    c->max_iterations = 5000000000LL;
+    c->max_ms = 60000;
+    c->max_connections = 16384;
+    c->conn_timeout = 30;
+    c->conn_memory = 8192;
+    c->worker_nice = 5;
+    c->grace = 10;
+}
+
+static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)
+{
+    char *field = (char *)c + o->off;
+    double d;
+    int64_t i;
+    switch (o->type) {
+    case T_STR:
+        if (!*v || strlen(v) >= sizeof(c->host))
+            goto bad;
+        strcpy(field, v);
+        return 0;
+    case T_FLAG:
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+            *(int *)field = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+            *(int *)field = 0;
+        else
+            goto bad;
+        return 0;
+    case T_DOUBLE:
+        if (parse_double(v, &d) < 0 || d < o->lo || d > o->hi)
+            goto bad;
+        *(double *)field = d;
+        return 0;
+    case T_LONG:
+    case T_LLONG:
+        if (parse_int64(v, &i) < 0 || (double)i < o->lo || (double)i > o->hi)
+            goto bad;
+        if (o->type == T_LONG)
+            *(long *)field = (long)i;
+        else
+            *(long long *)field = (long long)i;
+        return 0;
+    }
+bad:
+    fprintf(err, "iocpu: invalid value '%s' for %s%s", v, src, o->flag);
+    if (o->type != T_STR && o->type != T_FLAG)
+        fprintf(err, " (expected a number in [%g, %g])", o->lo, o->hi);
+    fputc('\n', err);
+    return -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: iocpu [options]\n"
+                 "An HTTP server that shows why IO-bound work belongs on an event loop and\n"
+                 "CPU-bound work on a worker pool.\n\noptions (environment variable in brackets):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s", OPTS[i].flag, OPTS[i].type == T_FLAG ? "" : " V");
+        fprintf(out, "  %-22s %s [%s]\n", left, OPTS[i].help, OPTS[i].env);
+    }
+    fprintf(out, "  %-22s %s\n  %-22s %s\n", "--help", "show this help and exit", "--version",
+            "print the version and exit");
+}
+
+int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = getenv(OPTS[i].env);
+        if (v && set_value(c, &OPTS[i], v, "environment for --", err) < 0)
+            return -1;
+    }
+    struct option lopts[NOPTS + 3];
+    for (size_t i = 0; i < NOPTS; i++)
+        lopts[i] = (struct option){OPTS[i].flag,
+                                   OPTS[i].type == T_FLAG ? no_argument : required_argument,
+                                   NULL, (int)i + 256};
+    lopts[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
+    lopts[NOPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    lopts[NOPTS + 2] = (struct option){0};
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "hV", lopts, NULL)) != -1) {
+        if (ch == 'h') {
+            usage(out);
+            return 1;
+        }
+        if (ch == 'V') {
+            fprintf(out, "iocpu %s\n", IOCPU_VERSION);
+            return 1;
+        }
+        if (ch < 256) {
+            fprintf(err, "iocpu: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+        const opt *o = &OPTS[ch - 256];
+        if (set_value(c, o, o->type == T_FLAG ? "1" : optarg, "--", err) < 0)
+            return -1;
+    }
+    if (optind < argc) {
+        fprintf(err, "iocpu: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * config.h - run-time settings from flags, with IOCPU_* environment fallbacks.
+ */
+#ifndef IOCPU_CONFIG_H
+#define IOCPU_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct config {
+    char host[256];
+    long port;            /* 0 = pick a free port */
+    long workers;         /* executor threads */
+    long queue;           /* executor queue bound */
+    double max_delay;     /* seconds: delay, timeout, after, wait */
+    long max_list;        /* items in a list parameter */
+    long long max_iterations;
+    long max_ms;          /* ms of CPU time per job */
+    long max_connections;
+    long conn_timeout;    /* idle seconds before MHD drops a connection */
+    long conn_memory;     /* bytes of MHD memory pool per connection */
+    long worker_nice;     /* nice increment of worker threads */
+    double grace;         /* seconds to drain on SIGTERM/SIGINT */
+    int access_log;
+} config;
+
+void config_defaults(config *c);
+
+/*
+ * Applies the environment, then argv. Returns 0 to run, 1 when --help or
+ * --version was printed (exit 0), -1 on a bad flag or value (message on err).
+ */
+int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err);
+
+#endif

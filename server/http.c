@@ -1,0 +1,414 @@
+/*
+ * http.c - libmicrohttpd glue: request state, dispatch, responses,
+ * suspend/resume, disconnect detection and streaming.
+ *
+ * DESIGN
+ * Everything here runs on the loop thread (MHD runs in external-epoll mode,
+ * driven by server.c). A request's life:
+ *   1st access-handler call: allocate http_req, nothing else (queueing a
+ *      response now would make MHD answer "Connection: close").
+ *   body calls: append the upload to r->body (bounded).
+ *   last call: route and run the handler. If it responded, queue it now.
+ *      If it deferred, the connection is suspended and its socket is put in
+ *      our epoll set for EPOLLRDHUP (MHD does not notice a client leaving
+ *      while suspended). A later respond() stores the response, unwatches the
+ *      socket and resumes; MHD calls the handler again and we queue it.
+ *   completion (MHD_OPTION_NOTIFY_COMPLETED): free the handler's ctx (which
+ *      cancels its timers and jobs) and the request.
+ * Streams use a callback response: the reader copies what is buffered, or
+ * suspends the connection until http_stream_write()/end() resumes it.
+ */
+#define _GNU_SOURCE
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "app.h"
+#include "buf.h"
+#include "http_internal.h"
+#include "json_out.h"
+#include "router.h"
+
+#define MAX_HEADERS 4
+#define ID_MAX 80
+
+struct http_req {
+    app *app;
+    struct MHD_Connection *conn;
+    const route *route;
+    const char *method;
+    uint64_t start_ns;
+    struct MHD_Response *response; /* built, not yet queued */
+    unsigned status;
+    unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
+        stream_ended : 1, too_large : 1;
+    loop_watcher conn_w;
+    void *ctx;
+    void (*ctx_free)(void *ctx);
+    char timing[192];
+    char hdr_name[MAX_HEADERS][32];
+    char hdr_value[MAX_HEADERS][96];
+    int nhdr;
+    char id[ID_MAX];
+    buf body;
+    buf stream; /* streamed bytes not yet handed to MHD */
+    http_req *prev, *next;
+};
+
+app *http_app(http_req *r)
+{
+    return r->app;
+}
+
+const char *http_arg(http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_path_id(http_req *r)
+{
+    return r->id;
+}
+
+const char *http_method(http_req *r)
+{
+    return r->method;
+}
+
+const route *http_route(http_req *r)
+{
+    return r->route;
+}
+
+const char *http_body(http_req *r, size_t *len)
+{
+    *len = r->body.len;
+    return r->body.p ? r->body.p : "";
+}
+
+uint64_t http_start_ns(http_req *r)
+{
+    return r->start_ns;
+}
+
+int http_aborted(http_req *r)
+{
+    return r->aborted;
+}
+
+void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx))
+{
+    r->ctx = ctx;
+    r->ctx_free = free_fn;
+}
+
+void http_add_header(http_req *r, const char *name, const char *value)
+{
+    if (r->nhdr == MAX_HEADERS)
+        return;
+    snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
+    snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
+    r->nhdr++;
+}
+
+void http_add_timing(http_req *r, const char *name, double ms)
+{
+    size_t l = strlen(r->timing);
+    snprintf(r->timing + l, sizeof(r->timing) - l, "%s;dur=%.3f, ", name, ms);
+}
+
+/* --- suspend / resume ---------------------------------------------------- */
+
+static void unwatch_conn(http_req *r)
+{
+    loop_unwatch(r->app->loop, &r->conn_w);
+}
+
+static void on_conn_event(loop_watcher *w, uint32_t events)
+{
+    http_req *r = w->data;
+    (void)events; /* RDHUP, HUP or ERR: the client is gone */
+    r->aborted = 1;
+    unwatch_conn(r);
+    http_internal_resume(r);
+}
+
+static int suspend(http_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return -EINVAL;
+    MHD_suspend_connection(r->conn);
+    r->suspended = 1;
+    r->app->nsuspended++;
+    r->conn_w.fd = ci->connect_fd;
+    r->conn_w.cb = on_conn_event;
+    r->conn_w.data = r;
+    if (loop_watch(r->app->loop, &r->conn_w, EPOLLRDHUP) < 0)
+        r->conn_w.fd = -1; /* still works; a disconnect is then seen at the end */
+    return 0;
+}
+
+void http_internal_resume(http_req *r)
+{
+    if (!r->suspended)
+        return;
+    unwatch_conn(r);
+    r->suspended = 0;
+    r->app->nsuspended--;
+    MHD_resume_connection(r->conn);
+}
+
+int http_defer(http_req *r)
+{
+    if (r->suspended || r->response)
+        return 0;
+    return suspend(r);
+}
+
+/* --- responses ------------------------------------------------------------ */
+
+static void set_response(http_req *r, unsigned status, struct MHD_Response *resp)
+{
+    if (r->responded || r->response || r->aborted) {
+        if (resp)
+            MHD_destroy_response(resp);
+        return;
+    }
+    if (!resp) { /* out of memory: drop the connection rather than lie */
+        r->aborted = 1;
+        http_internal_resume(r);
+        return;
+    }
+    r->response = resp;
+    r->status = status;
+    if (!r->in_handler)
+        http_internal_resume(r);
+}
+
+void http_respond_data(http_req *r, unsigned status, const char *ctype, char *data, size_t len)
+{
+    struct MHD_Response *resp =
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp)
+        free(data);
+    else
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    set_response(r, status, resp);
+}
+
+void http_respond_json(http_req *r, unsigned status, json_t *body)
+{
+    size_t len = 0;
+    char *text = body ? json_out(body, &len) : NULL;
+    json_decref(body);
+    http_respond_data(r, status, "application/json", text, len);
+}
+
+void http_respond_detail(http_req *r, unsigned status, const char *detail)
+{
+    http_respond_json(r, status, json_pack("{s:s}", "detail", detail));
+}
+
+void http_respond_invalid(http_req *r, params *p)
+{
+    http_respond_json(r, 422, params_detail(p));
+}
+
+void http_respond_busy(http_req *r, const char *detail)
+{
+    http_add_header(r, "Retry-After", "1");
+    http_respond_detail(r, 503, detail);
+}
+
+/* Adds Server-Timing and the handler's headers, then queues the response. */
+static enum MHD_Result queue(http_req *r)
+{
+    struct MHD_Response *resp = r->response;
+    char st[sizeof(r->timing) + 32];
+    double total = (double)(loop_now_ns() - r->start_ns) / 1e6;
+    snprintf(st, sizeof(st), "%stotal;dur=%.3f", r->timing, total);
+    MHD_add_response_header(resp, "Server-Timing", st);
+    for (int i = 0; i < r->nhdr; i++)
+        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    r->response = NULL;
+    r->responded = 1;
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* --- streaming ------------------------------------------------------------ */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    http_req *r = cls;
+    (void)pos;
+    if (r->aborted)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (r->stream.len) {
+        size_t n = r->stream.len < max ? r->stream.len : max;
+        memcpy(out, r->stream.p, n);
+        buf_consume(&r->stream, n);
+        return (ssize_t)n;
+    }
+    if (r->stream_ended)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (suspend(r) < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return 0;
+}
+
+int http_stream_begin(http_req *r, unsigned status, const char *ctype)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, r, NULL);
+    if (!resp)
+        return -ENOMEM;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    set_response(r, status, resp);
+    return 0;
+}
+
+void http_stream_write(http_req *r, const char *data, size_t len)
+{
+    if (r->aborted || r->stream_ended)
+        return;
+    buf_append(&r->stream, data, len);
+    if (r->responded)
+        http_internal_resume(r);
+}
+
+void http_stream_end(http_req *r)
+{
+    r->stream_ended = 1;
+    if (r->responded)
+        http_internal_resume(r);
+}
+
+/* --- MHD callbacks ---------------------------------------------------------- */
+
+static http_req *req_new(app *a, struct MHD_Connection *c, const char *method)
+{
+    http_req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->app = a;
+    r->conn = c;
+    r->method = method;
+    r->start_ns = loop_now_ns();
+    r->conn_w.fd = -1;
+    r->next = a->reqs;
+    if (a->reqs)
+        a->reqs->prev = r;
+    a->reqs = r;
+    a->nreqs++;
+    return r;
+}
+
+static void req_free(http_req *r)
+{
+    app *a = r->app;
+    if (r->ctx_free)
+        r->ctx_free(r->ctx);
+    if (r->suspended) { /* only possible when MHD tears everything down */
+        unwatch_conn(r);
+        a->nsuspended--;
+    }
+    if (r->response)
+        MHD_destroy_response(r->response);
+    buf_free(&r->body);
+    buf_free(&r->stream);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        a->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    a->nreqs--;
+    free(r);
+}
+
+static void dispatch(http_req *r, const char *url)
+{
+    char allow[64];
+    r->route = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+    if (r->route) {
+        r->route->fn(r);
+    } else if (allow[0]) {
+        http_add_header(r, "Allow", allow);
+        http_respond_detail(r, 405, "Method Not Allowed");
+    } else {
+        http_respond_detail(r, 404, "Not Found");
+    }
+}
+
+enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                         const char *method, const char *version,
+                                         const char *upload, size_t *upload_size, void **con_cls)
+{
+    http_req *r = *con_cls;
+    (void)version;
+    if (!r) {
+        r = req_new(cls, c, method);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (r->response)
+        return queue(r);
+    if (r->aborted)
+        return MHD_NO;
+    if (*upload_size) {
+        if (r->body.len + *upload_size > HTTP_BODY_MAX)
+            r->too_large = 1;
+        else
+            buf_append(&r->body, upload, *upload_size);
+        *upload_size = 0;
+        if (r->too_large && !r->dispatched) {
+            r->dispatched = 1;
+            http_respond_detail(r, 413, "Request body too large");
+            return queue(r);
+        }
+        return MHD_YES;
+    }
+    if (r->dispatched)
+        return MHD_YES;
+    r->dispatched = 1;
+    r->in_handler = 1;
+    dispatch(r, url);
+    r->in_handler = 0;
+    if (!r->response)
+        return MHD_YES; /* deferred: suspended until a response is set */
+    if (r->suspended) {   /* deferred, then answered at once: resume first */
+        http_internal_resume(r);
+        return MHD_YES;
+    }
+    return queue(r);
+}
+
+void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                                enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*con_cls)
+        req_free(*con_cls);
+    *con_cls = NULL;
+}
+
+void http_internal_abort_all(app *a)
+{
+    for (http_req *r = a->reqs; r; r = r->next) {
+        r->aborted = 1;
+        http_internal_resume(r);
+    }
+}

@@ -1,0 +1,24 @@
+/*
+ * http_internal.h - the parts of http.c that only server.c uses.
+ */
+#ifndef IOCPU_HTTP_INTERNAL_H
+#define IOCPU_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+
+#include "app.h"
+#include "http.h"
+
+#define HTTP_BODY_MAX (64 * 1024)
+
+enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                         const char *method, const char *version,
+                                         const char *upload, size_t *upload_size, void **con_cls);
+void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                                enum MHD_RequestTerminationCode toe);
+/* Resumes a suspended request (no-op otherwise). */
+void http_internal_resume(http_req *r);
+/* Marks every request aborted and resumes the suspended ones (shutdown). */
+void http_internal_abort_all(app *a);
+
+#endif

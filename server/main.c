@@ -1,0 +1,49 @@
+/*
+ * main.c - iocpu's entry point: configuration, signals, run.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "server.h"
+
+static server *running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running)
+        server_stop(running); /* async-signal-safe: an atomic store and an eventfd write */
+}
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    config_defaults(&cfg);
+    int rc = config_parse(&cfg, argc, argv, stdout, stderr);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+
+    signal(SIGPIPE, SIG_IGN);
+    server *s;
+    if ((rc = server_new(&s, &cfg)) < 0) {
+        fprintf(stderr, "iocpu: cannot start: %s\n", strerror(-rc));
+        return 1;
+    }
+    running = s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    fprintf(stderr, "iocpu: listening on http://%s:%u (workers %ld, queue %ld)\n", cfg.host,
+            server_port(s), cfg.workers, cfg.queue);
+    rc = server_run(s);
+    fprintf(stderr, "iocpu: stopping\n");
+    running = NULL;
+    server_free(s);
+    return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * server.h - one iocpu server: an event loop thread driving libmicrohttpd,
+ * plus the executor. Used by main.c and by the integration tests (which run
+ * it on a thread of their own, on port 0).
+ */
+#ifndef IOCPU_SERVER_H
+#define IOCPU_SERVER_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct server server;
+
+/* Binds the listening socket and starts the workers. 0 or a negative errno. */
+int server_new(server **out, const config *cfg);
+/* The bound port (useful with port 0). */
+uint16_t server_port(const server *s);
+/* Runs the loop on the calling thread until server_stop(). 0 or -errno. */
+int server_run(server *s);
+/* Makes server_run() return; async-signal-safe and callable from any thread. */
+void server_stop(server *s);
+/* Ends every request, joins the workers, frees everything (after run returned). */
+void server_free(server *s);
+
+#endif
