@@ -385,12 +385,12 @@ static void io_semaphore(http_req *r)
     size_t max = (size_t)a->cfg.max_list;
     params p;
     params_init(&p, "query");
-    uint64_t jobs, limit;
+    uint64_t jobs = 0, limit = 0;
     const char *raw_jobs = http_arg(r, "jobs"), *raw_delays = http_arg(r, "delays");
     param_uint64(&p, "jobs", raw_jobs, 6, 1, max, &jobs);
     param_uint64(&p, "limit", http_arg(r, "limit"), 2, 1, max, &limit);
     double *delays = calloc(max, sizeof(double));
-    long n = (long)jobs;
+    long n = params_ok(&p) ? (long)jobs : -1; /* jobs <= max_list once valid */
     if (!delays) {
         n = -1;
     } else if (raw_delays) {

@@ -62,9 +62,13 @@ static void on_executor_done(loop_watcher *w, uint32_t events)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    char msg[512];
     (void)cls;
-    fputs("iocpu: mhd: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* our own refusal to go on with a request whose client left: not news */
+    if (strstr(msg, "Application reported internal error"))
+        return;
+    fprintf(stderr, "iocpu: mhd: %s", msg);
 }
 
 /* Raises the soft fd limit so that max_connections sockets fit. */
