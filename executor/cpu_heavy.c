@@ -35,8 +35,7 @@ int cpu_heavy(int64_t n, uint64_t iterations, const atomic_int *cancel, cpu_heav
     out->sum = 0;
     out->iterations = 0;
     while (out->iterations < iterations) {
-        if (cancelled(cancel))
-            return -ECANCELED;
+        if (cancelled(cancel)) return -ECANCELED;
         uint64_t left = iterations - out->iterations;
         uint64_t c = left < CHUNK ? left : CHUNK;
         out->sum += run_chunk(out->iterations, c, nm);
@@ -59,8 +58,7 @@ int cpu_heavy_burn(int64_t n, uint64_t ms, const atomic_int *cancel, cpu_heavy_o
     out->sum = 0;
     out->iterations = 0;
     while (thread_cpu_ns() < end) {
-        if (cancelled(cancel))
-            return -ECANCELED;
+        if (cancelled(cancel)) return -ECANCELED;
         out->sum += run_chunk(out->iterations, CHUNK, nm);
         out->iterations += CHUNK;
     }

@@ -107,8 +107,7 @@ static void *worker_main(void *p)
     for (;;) {
         while (!ex->head && !ex->stopping)
             pthread_cond_wait(&ex->cv, &ex->mu);
-        if (!ex->head)
-            break; /* stopping and nothing queued */
+        if (!ex->head) break; /* stopping and nothing queued */
         executor_job *j = ex->head;
         unlink_queued(ex, j);
         j->state_ = JOB_RUNNING;
@@ -136,11 +135,9 @@ static void *worker_main(void *p)
 int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delta)
 {
     int err;
-    if (workers < 1 || queue_cap < 1)
-        return -EINVAL;
+    if (workers < 1 || queue_cap < 1) return -EINVAL;
     executor *ex = calloc(1, sizeof(*ex));
-    if (!ex)
-        return -ENOMEM;
+    if (!ex) return -ENOMEM;
     ex->queue_cap = queue_cap;
     ex->nice_delta = nice_delta;
     ex->threads = calloc(workers, sizeof(*ex->threads));
@@ -181,8 +178,7 @@ err_alloc:
 
 void executor_free(executor *ex)
 {
-    if (!ex)
-        return;
+    if (!ex) return;
     pthread_mutex_lock(&ex->mu);
     ex->stopping = 1;
     while (ex->head) {

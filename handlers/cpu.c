@@ -88,13 +88,11 @@ static void respond_one(cpu_call *c)
     double queued = secs_between(j->queued_ns, j->started_ns);
     http_add_timing(r, "queue", ns_to_ms(j->started_ns - j->queued_ns));
     http_add_timing(r, "cpu", ns_to_ms(j->cpu_ns));
-    json_t *o = json_pack("{s:I,s:I,s:I,s:f,s:f,s:f,s:i,s:s}", "n", (json_int_t)cj->n,
-                          "iterations", (json_int_t)cj->out.iterations, "result",
-                          (json_int_t)cj->out.sum, "elapsed", secs_since(http_start_ns(r)),
-                          "queued", queued, "cpu_time", (double)j->cpu_ns / 1e9, "worker",
-                          j->worker, "ran_on", "executor");
-    if (c->ms)
-        json_object_set_new(o, "ms", json_integer((json_int_t)c->ms));
+    json_t *o = json_pack("{s:I,s:I,s:I,s:f,s:f,s:f,s:i,s:s}", "n", (json_int_t)cj->n, "iterations",
+                          (json_int_t)cj->out.iterations, "result", (json_int_t)cj->out.sum,
+                          "elapsed", secs_since(http_start_ns(r)), "queued", queued, "cpu_time",
+                          (double)j->cpu_ns / 1e9, "worker", j->worker, "ran_on", "executor");
+    if (c->ms) json_object_set_new(o, "ms", json_integer((json_int_t)c->ms));
     http_respond_json(r, 200, o);
 }
 
@@ -108,17 +106,16 @@ static void respond_gather(cpu_call *c)
         json_array_append_new(results, json_integer((json_int_t)c->jobs[i].out.sum));
         json_array_append_new(workers, json_integer(j->worker));
         cpu += j->cpu_ns;
-        if (j->started_ns - j->queued_ns > queue)
-            queue = j->started_ns - j->queued_ns;
+        if (j->started_ns - j->queued_ns > queue) queue = j->started_ns - j->queued_ns;
     }
     double elapsed = secs_since(http_start_ns(r));
     double sum = (double)cpu / 1e9;
     http_add_timing(r, "queue", ns_to_ms(queue));
     http_add_timing(r, "cpu", ns_to_ms(cpu));
-    json_t *o = json_pack("{s:o,s:f,s:f,s:f,s:o}", "results", results, "elapsed", elapsed,
-                          "sum_of_job_times", round(sum * 1e6) / 1e6, "speedup",
-                          elapsed > 0 ? round(sum / elapsed * 1000) / 1000 : 0.0, "workers",
-                          workers);
+    json_t *o =
+        json_pack("{s:o,s:f,s:f,s:f,s:o}", "results", results, "elapsed", elapsed,
+                  "sum_of_job_times", round(sum * 1e6) / 1e6, "speedup",
+                  elapsed > 0 ? round(sum / elapsed * 1000) / 1000 : 0.0, "workers", workers);
     http_respond_json(r, 200, o);
 }
 
@@ -129,12 +126,10 @@ static void job_done(executor_job *j, int status)
     cj->in_flight = 0;
     c->pending--;
     if (!c->r) { /* the request is gone */
-        if (c->pending == 0)
-            free(c);
+        if (c->pending == 0) free(c);
         return;
     }
-    if (c->responded || c->pending > 0)
-        return;
+    if (c->responded || c->pending > 0) return;
     c->responded = 1;
     if (status < 0 || cj->rc < 0)
         http_respond_detail(c->r, 500, "job cancelled");
@@ -150,10 +145,8 @@ static void call_free(void *p)
     cpu_call *c = p;
     c->r = NULL;
     for (size_t i = 0; i < c->njobs; i++)
-        if (c->jobs[i].in_flight)
-            executor_cancel(c->ex, &c->jobs[i].job);
-    if (c->pending == 0)
-        free(c);
+        if (c->jobs[i].in_flight) executor_cancel(c->ex, &c->jobs[i].job);
+    if (c->pending == 0) free(c);
 }
 
 static void submit_all(http_req *r, const int64_t *ns, size_t n, const cpu_args *a, int gather)
@@ -247,20 +240,22 @@ static void cpu_blocking(http_req *r)
     http_add_timing(r, "cpu", ns_to_ms(t1 - t0));
     json_t *o = json_pack("{s:I,s:I,s:I,s:f,s:s,s:f}", "n", (json_int_t)n, "iterations",
                           (json_int_t)out.iterations, "result", (json_int_t)out.sum, "elapsed",
-                          secs_since(http_start_ns(r)), "ran_on", "event_loop",
-                          "blocked_loop_for", secs_between(t0, t1));
-    if (a.ms)
-        json_object_set_new(o, "ms", json_integer((json_int_t)a.ms));
+                          secs_since(http_start_ns(r)), "ran_on", "event_loop", "blocked_loop_for",
+                          secs_between(t0, t1));
+    if (a.ms) json_object_set_new(o, "ms", json_integer((json_int_t)a.ms));
     http_respond_json(r, 200, o);
 }
 
 static const route ROUTES[] = {
-    {"GET", "/cpu/executor", cpu_executor, "loop.run_in_executor: CPU work on the worker pool, "
-                                           "the loop keeps serving"},
-    {"GET", "/cpu/blocking", cpu_blocking, "the anti-pattern: CPU work inside the loop stalls "
-                                           "every other request"},
-    {"GET", "/cpu/gather", cpu_gather, "gather of executor jobs: C threads run them in parallel "
-                                       "(no GIL), speedup ~ cores"},
+    {"GET", "/cpu/executor", cpu_executor,
+     "loop.run_in_executor: CPU work on the worker pool, "
+     "the loop keeps serving"},
+    {"GET", "/cpu/blocking", cpu_blocking,
+     "the anti-pattern: CPU work inside the loop stalls "
+     "every other request"},
+    {"GET", "/cpu/gather", cpu_gather,
+     "gather of executor jobs: C threads run them in parallel "
+     "(no GIL), speedup ~ cores"},
 };
 
 const route *cpu_routes(size_t *n)

@@ -29,13 +29,13 @@ struct io_call {
     http_req *r;
     enum io_kind kind;
     uint64_t start_ns;
-    size_t n;                  /* jobs */
-    size_t started, finished;  /* counts */
+    size_t n;                               /* jobs */
+    size_t started, finished;               /* counts */
     size_t limit, in_flight, max_in_flight; /* semaphore */
-    double after;              /* cancel's `after`, wait_for's `timeout` */
-    size_t *order;             /* indexes in finish order */
+    double after;                           /* cancel's `after`, wait_for's `timeout` */
+    size_t *order;                          /* indexes in finish order */
     char **names;
-    io_slot slots[];           /* n jobs (+1 racer for cancel/wait_for) */
+    io_slot slots[]; /* n jobs (+1 racer for cancel/wait_for) */
 };
 
 static void call_free(void *p)
@@ -55,8 +55,7 @@ static void call_free(void *p)
 static io_call *call_new(http_req *r, enum io_kind kind, size_t n, size_t nslots)
 {
     io_call *c = calloc(1, sizeof(*c) + nslots * sizeof(io_slot));
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     c->order = calloc(n, sizeof(*c->order));
     c->names = calloc(n, sizeof(*c->names));
     if (!c->order || !c->names) {
@@ -115,8 +114,8 @@ static void respond_gather(io_call *c)
         json_array_append_new(order, json_string(c->names[c->order[i]]));
         sum += c->slots[i].delay;
     }
-    json_t *o = json_pack("{s:o,s:o,s:f,s:f}", "results", results, "finish_order", order,
-                          "elapsed", elapsed(c), "sum_of_delays", sum);
+    json_t *o = json_pack("{s:o,s:o,s:f,s:f}", "results", results, "finish_order", order, "elapsed",
+                          elapsed(c), "sum_of_delays", sum);
     http_respond_json(c->r, 200, o);
 }
 
@@ -128,14 +127,14 @@ static void respond_race(io_call *c, int job_won)
         o = json_pack("{s:b,s:f,s:f,s:f,s:s}", "cancelled", 1, "delay", d, "after", c->after,
                       "elapsed", elapsed(c), "message", "slow task cancelled safely");
     else if (c->kind == IO_CANCEL)
-        o = json_pack("{s:b,s:o,s:f,s:f,s:f}", "cancelled", 0, "result", done_string(c, 0),
-                      "delay", d, "after", c->after, "elapsed", elapsed(c));
+        o = json_pack("{s:b,s:o,s:f,s:f,s:f}", "cancelled", 0, "result", done_string(c, 0), "delay",
+                      d, "after", c->after, "elapsed", elapsed(c));
     else if (!job_won)
         o = json_pack("{s:b,s:f,s:f,s:f,s:s}", "timed_out", 1, "delay", d, "timeout", c->after,
                       "elapsed", elapsed(c), "message", "timeout!");
     else
-        o = json_pack("{s:b,s:o,s:f,s:f,s:f}", "timed_out", 0, "result", done_string(c, 0),
-                      "delay", d, "timeout", c->after, "elapsed", elapsed(c));
+        o = json_pack("{s:b,s:o,s:f,s:f,s:f}", "timed_out", 0, "result", done_string(c, 0), "delay",
+                      d, "timeout", c->after, "elapsed", elapsed(c));
     http_respond_json(c->r, 200, o);
 }
 
@@ -190,14 +189,12 @@ static void slot_fired(timer *t)
         break;
     case IO_SEQUENTIAL:
         if (c->started < c->n) {
-            if (slot_start(c, c->started) < 0)
-                fail_timer(c);
+            if (slot_start(c, c->started) < 0) fail_timer(c);
             break;
         }
         /* fall through */
     case IO_GATHER:
-        if (c->finished == c->n)
-            respond_gather(c);
+        if (c->finished == c->n) respond_gather(c);
         break;
     case IO_AS_COMPLETED:
         stream_json_line(c->r, json_pack("{s:I,s:s,s:f,s:o,s:f}", "index", (json_int_t)s->index,
@@ -212,13 +209,10 @@ static void slot_fired(timer *t)
     case IO_SEM:
         c->in_flight--;
         if (c->started < c->n) {
-            if (++c->in_flight > c->max_in_flight)
-                c->max_in_flight = c->in_flight;
-            if (slot_start(c, c->started) < 0)
-                fail_timer(c);
+            if (++c->in_flight > c->max_in_flight) c->max_in_flight = c->in_flight;
+            if (slot_start(c, c->started) < 0) fail_timer(c);
         }
-        if (c->finished == c->n)
-            respond_semaphore(c);
+        if (c->finished == c->n) respond_semaphore(c);
         break;
     default:
         break;
@@ -238,8 +232,7 @@ static int fill_names(http_req *r, params *p, io_call *c)
     const char *raw = http_arg(r, "names");
     if (raw) {
         long k = param_name_list(p, "names", raw, c->n, c->names);
-        if (k < 0)
-            return -1;
+        if (k < 0) return -1;
         if ((size_t)k != c->n) {
             char msg[128];
             snprintf(msg, sizeof(msg),
@@ -253,8 +246,7 @@ static int fill_names(http_req *r, params *p, io_call *c)
     for (size_t i = 0; i < c->n; i++) {
         char name[8];
         default_name(i, name);
-        if (!(c->names[i] = strdup(name)))
-            return -1;
+        if (!(c->names[i] = strdup(name))) return -1;
     }
     return 0;
 }
@@ -288,8 +280,7 @@ static void run_list(http_req *r, enum io_kind kind, const char *def)
         respond_oom(r);
     } else {
         int rc = 0;
-        if (kind == IO_AS_COMPLETED)
-            rc = http_stream_begin(r, 200, "application/x-ndjson");
+        if (kind == IO_AS_COMPLETED) rc = http_stream_begin(r, 200, "application/x-ndjson");
         size_t first = kind == IO_SEQUENTIAL ? 1 : c->n;
         for (size_t i = 0; i < first && rc == 0; i++)
             rc = slot_start(c, i);
@@ -431,20 +422,27 @@ static void io_semaphore(http_req *r)
 }
 
 static const route ROUTES[] = {
-    {"GET", "/io/job", io_job, "await asyncio.sleep(delay): the request waits on a loop timer, "
-                               "no thread is held"},
-    {"GET", "/io/gather", io_gather, "asyncio.gather: jobs wait together, total time = the "
-                                     "longest, results in submission order"},
-    {"GET", "/io/sequential", io_sequential, "await one after another: total time = the sum "
-                                             "(what gather saves you)"},
-    {"GET", "/io/as_completed", io_as_completed, "asyncio.as_completed: each result is streamed "
-                                                 "the moment its job finishes"},
-    {"GET", "/io/cancel", io_cancel, "task.cancel(): a slow task is cancelled after `after` "
-                                     "seconds and the CancelledError handled"},
-    {"GET", "/io/wait_for", io_wait_for, "asyncio.wait_for: give up on a job after `timeout` "
-                                         "seconds"},
-    {"GET", "/io/semaphore", io_semaphore, "asyncio.Semaphore: at most `limit` jobs in flight "
-                                           "at once"},
+    {"GET", "/io/job", io_job,
+     "await asyncio.sleep(delay): the request waits on a loop timer, "
+     "no thread is held"},
+    {"GET", "/io/gather", io_gather,
+     "asyncio.gather: jobs wait together, total time = the "
+     "longest, results in submission order"},
+    {"GET", "/io/sequential", io_sequential,
+     "await one after another: total time = the sum "
+     "(what gather saves you)"},
+    {"GET", "/io/as_completed", io_as_completed,
+     "asyncio.as_completed: each result is streamed "
+     "the moment its job finishes"},
+    {"GET", "/io/cancel", io_cancel,
+     "task.cancel(): a slow task is cancelled after `after` "
+     "seconds and the CancelledError handled"},
+    {"GET", "/io/wait_for", io_wait_for,
+     "asyncio.wait_for: give up on a job after `timeout` "
+     "seconds"},
+    {"GET", "/io/semaphore", io_semaphore,
+     "asyncio.Semaphore: at most `limit` jobs in flight "
+     "at once"},
 };
 
 const route *io_routes(size_t *n)

@@ -26,12 +26,11 @@ static void loop_state(http_req *r)
         MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     executor_stats es;
     executor_get_stats(a->ex, &es);
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "active_timers",
-                          (json_int_t)loop_timer_count(a->loop), "connections",
-                          (json_int_t)(di ? di->num_connections : 0), "requests",
-                          (json_int_t)a->nreqs, "suspended", (json_int_t)a->nsuspended,
-                          "executor", "busy", (json_int_t)es.busy, "queued",
-                          (json_int_t)es.queued, "workers", (json_int_t)es.workers);
+    json_t *o = json_pack(
+        "{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "active_timers", (json_int_t)loop_timer_count(a->loop),
+        "connections", (json_int_t)(di ? di->num_connections : 0), "requests", (json_int_t)a->nreqs,
+        "suspended", (json_int_t)a->nsuspended, "executor", "busy", (json_int_t)es.busy, "queued",
+        (json_int_t)es.queued, "workers", (json_int_t)es.workers);
     http_respond_json(r, 200, o);
 }
 

@@ -25,9 +25,9 @@ struct app {
     loop_watcher ex_w;  /* the executor's completion eventfd */
     uint16_t port;
     uint64_t started_ns;
-    http_req *reqs;     /* every request in progress (intrusive list) */
+    http_req *reqs; /* every request in progress (intrusive list) */
     size_t nreqs, nsuspended;
-    int draining;       /* set on shutdown: /readyz answers 503 */
+    int draining; /* set on shutdown: /readyz answers 503 */
 };
 
 /* Route groups (one per handlers/ file); each returns its table and size. */

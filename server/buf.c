@@ -10,10 +10,8 @@
 
 int buf_reserve(buf *b, size_t extra)
 {
-    if (b->oom)
-        return -1;
-    if (b->len + extra + 1 <= b->cap)
-        return 0;
+    if (b->oom) return -1;
+    if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;
@@ -29,8 +27,7 @@ int buf_reserve(buf *b, size_t extra)
 
 void buf_append(buf *b, const void *data, size_t n)
 {
-    if (buf_reserve(b, n) < 0)
-        return;
+    if (buf_reserve(b, n) < 0) return;
     memcpy(b->p + b->len, data, n);
     b->len += n;
     b->p[b->len] = '\0';
@@ -48,14 +45,12 @@ void buf_printf(buf *b, const char *fmt, ...)
     char tmp[256];
     int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     if ((size_t)n < sizeof(tmp)) {
         buf_append(b, tmp, (size_t)n);
         return;
     }
-    if (buf_reserve(b, (size_t)n) < 0)
-        return;
+    if (buf_reserve(b, (size_t)n) < 0) return;
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -70,8 +65,7 @@ void buf_consume(buf *b, size_t n)
         memmove(b->p, b->p + n, b->len - n);
         b->len -= n;
     }
-    if (b->p)
-        b->p[b->len] = '\0';
+    if (b->p) b->p[b->len] = '\0';
 }
 
 char *buf_steal(buf *b, size_t *len)
@@ -79,8 +73,7 @@ char *buf_steal(buf *b, size_t *len)
     if (buf_reserve(b, 0) < 0) /* make sure an empty buffer still owns memory */
         return NULL;
     char *p = b->p;
-    if (len)
-        *len = b->len;
+    if (len) *len = b->len;
     b->p = NULL;
     b->len = b->cap = 0;
     return p;

@@ -12,7 +12,10 @@ typedef struct buf {
     int oom; /* set once an allocation failed; later appends are dropped */
 } buf;
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 int buf_reserve(buf *b, size_t extra);
 void buf_append(buf *b, const void *data, size_t n);

@@ -10,18 +10,18 @@
 
 typedef struct config {
     char host[256];
-    long port;            /* 0 = pick a free port */
-    long workers;         /* executor threads */
-    long queue;           /* executor queue bound */
-    double max_delay;     /* seconds: delay, timeout, after, wait */
-    long max_list;        /* items in a list parameter */
+    long port;        /* 0 = pick a free port */
+    long workers;     /* executor threads */
+    long queue;       /* executor queue bound */
+    double max_delay; /* seconds: delay, timeout, after, wait */
+    long max_list;    /* items in a list parameter */
     long long max_iterations;
-    long max_ms;          /* ms of CPU time per job */
+    long max_ms; /* ms of CPU time per job */
     long max_connections;
-    long conn_timeout;    /* idle seconds before MHD drops a connection */
-    long conn_memory;     /* bytes of MHD memory pool per connection */
-    long worker_nice;     /* nice increment of worker threads */
-    double grace;         /* seconds to drain on SIGTERM/SIGINT */
+    long conn_timeout; /* idle seconds before MHD drops a connection */
+    long conn_memory;  /* bytes of MHD memory pool per connection */
+    long worker_nice;  /* nice increment of worker threads */
+    double grace;      /* seconds to drain on SIGTERM/SIGINT */
     int access_log;
 } config;
 

@@ -108,8 +108,7 @@ void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx))
 
 void http_add_header(http_req *r, const char *name, const char *value)
 {
-    if (r->nhdr == MAX_HEADERS)
-        return;
+    if (r->nhdr == MAX_HEADERS) return;
     snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
     snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
     r->nhdr++;
@@ -141,8 +140,7 @@ static int suspend(http_req *r)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci)
-        return -EINVAL;
+    if (!ci) return -EINVAL;
     MHD_suspend_connection(r->conn);
     r->suspended = 1;
     r->app->nsuspended++;
@@ -156,8 +154,7 @@ static int suspend(http_req *r)
 
 void http_internal_resume(http_req *r)
 {
-    if (!r->suspended)
-        return;
+    if (!r->suspended) return;
     unwatch_conn(r);
     r->suspended = 0;
     r->app->nsuspended--;
@@ -166,8 +163,7 @@ void http_internal_resume(http_req *r)
 
 int http_defer(http_req *r)
 {
-    if (r->suspended || r->response)
-        return 0;
+    if (r->suspended || r->response) return 0;
     return suspend(r);
 }
 
@@ -176,8 +172,7 @@ int http_defer(http_req *r)
 static void set_response(http_req *r, unsigned status, struct MHD_Response *resp)
 {
     if (r->responded || r->response || r->aborted) {
-        if (resp)
-            MHD_destroy_response(resp);
+        if (resp) MHD_destroy_response(resp);
         return;
     }
     if (!resp) { /* out of memory: drop the connection rather than lie */
@@ -187,8 +182,7 @@ static void set_response(http_req *r, unsigned status, struct MHD_Response *resp
     }
     r->response = resp;
     r->status = status;
-    if (!r->in_handler)
-        http_internal_resume(r);
+    if (!r->in_handler) http_internal_resume(r);
 }
 
 void http_respond_data(http_req *r, unsigned status, const char *ctype, char *data, size_t len)
@@ -236,6 +230,8 @@ static enum MHD_Result queue(http_req *r)
     MHD_add_response_header(resp, "Server-Timing", st);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    if (r->app->draining) /* clients move on; the connection ends with this response */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->response = NULL;
     r->responded = 1;
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
@@ -249,18 +245,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     http_req *r = cls;
     (void)pos;
-    if (r->aborted)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (r->aborted) return MHD_CONTENT_READER_END_WITH_ERROR;
     if (r->stream.len) {
         size_t n = r->stream.len < max ? r->stream.len : max;
         memcpy(out, r->stream.p, n);
         buf_consume(&r->stream, n);
         return (ssize_t)n;
     }
-    if (r->stream_ended)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (suspend(r) < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (r->stream_ended) return MHD_CONTENT_READER_END_OF_STREAM;
+    if (suspend(r) < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
     return 0;
 }
 
@@ -268,8 +261,7 @@ int http_stream_begin(http_req *r, unsigned status, const char *ctype)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, r, NULL);
-    if (!resp)
-        return -ENOMEM;
+    if (!resp) return -ENOMEM;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     set_response(r, status, resp);
@@ -278,18 +270,15 @@ int http_stream_begin(http_req *r, unsigned status, const char *ctype)
 
 void http_stream_write(http_req *r, const char *data, size_t len)
 {
-    if (r->aborted || r->stream_ended)
-        return;
+    if (r->aborted || r->stream_ended) return;
     buf_append(&r->stream, data, len);
-    if (r->responded)
-        http_internal_resume(r);
+    if (r->responded) http_internal_resume(r);
 }
 
 void http_stream_end(http_req *r)
 {
     r->stream_ended = 1;
-    if (r->responded)
-        http_internal_resume(r);
+    if (r->responded) http_internal_resume(r);
 }
 
 /* --- MHD callbacks ---------------------------------------------------------- */
@@ -297,16 +286,14 @@ void http_stream_end(http_req *r)
 static http_req *req_new(app *a, struct MHD_Connection *c, const char *method)
 {
     http_req *r = calloc(1, sizeof(*r));
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     r->app = a;
     r->conn = c;
     r->method = method;
     r->start_ns = loop_now_ns();
     r->conn_w.fd = -1;
     r->next = a->reqs;
-    if (a->reqs)
-        a->reqs->prev = r;
+    if (a->reqs) a->reqs->prev = r;
     a->reqs = r;
     a->nreqs++;
     return r;
@@ -315,22 +302,19 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method)
 static void req_free(http_req *r)
 {
     app *a = r->app;
-    if (r->ctx_free)
-        r->ctx_free(r->ctx);
+    if (r->ctx_free) r->ctx_free(r->ctx);
     if (r->suspended) { /* only possible when MHD tears everything down */
         unwatch_conn(r);
         a->nsuspended--;
     }
-    if (r->response)
-        MHD_destroy_response(r->response);
+    if (r->response) MHD_destroy_response(r->response);
     buf_free(&r->body);
     buf_free(&r->stream);
     if (r->prev)
         r->prev->next = r->next;
     else
         a->reqs = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    if (r->next) r->next->prev = r->prev;
     a->nreqs--;
     free(r);
 }
@@ -357,15 +341,12 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
     (void)version;
     if (!r) {
         r = req_new(cls, c, method);
-        if (!r)
-            return MHD_NO;
+        if (!r) return MHD_NO;
         *con_cls = r;
         return MHD_YES;
     }
-    if (r->response)
-        return queue(r);
-    if (r->aborted)
-        return MHD_NO;
+    if (r->response) return queue(r);
+    if (r->aborted) return MHD_NO;
     if (*upload_size) {
         if (r->body.len + *upload_size > HTTP_BODY_MAX)
             r->too_large = 1;
@@ -379,15 +360,13 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
         }
         return MHD_YES;
     }
-    if (r->dispatched)
-        return MHD_YES;
+    if (r->dispatched) return MHD_YES;
     r->dispatched = 1;
     r->in_handler = 1;
     dispatch(r, url);
     r->in_handler = 0;
-    if (!r->response)
-        return MHD_YES; /* deferred: suspended until a response is set */
-    if (r->suspended) {   /* deferred, then answered at once: resume first */
+    if (!r->response) return MHD_YES; /* deferred: suspended until a response is set */
+    if (r->suspended) {               /* deferred, then answered at once: resume first */
         http_internal_resume(r);
         return MHD_YES;
     }
@@ -400,9 +379,18 @@ void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_
     (void)cls;
     (void)c;
     (void)toe;
-    if (*con_cls)
-        req_free(*con_cls);
+    if (*con_cls) req_free(*con_cls);
     *con_cls = NULL;
+}
+
+void http_internal_expire_all(app *a)
+{
+    for (http_req *r = a->reqs; r; r = r->next) {
+        if (!r->responded && !r->response)
+            http_respond_busy(r, "server shutting down");
+        else if (r->responded && !r->stream_ended)
+            http_stream_end(r);
+    }
 }
 
 void http_internal_abort_all(app *a)

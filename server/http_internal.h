@@ -18,6 +18,8 @@ void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_
                                 enum MHD_RequestTerminationCode toe);
 /* Resumes a suspended request (no-op otherwise). */
 void http_internal_resume(http_req *r);
+/* Drain deadline: 503 to every request still waiting, streams ended. */
+void http_internal_expire_all(app *a);
 /* Marks every request aborted and resumes the suspended ones (shutdown). */
 void http_internal_abort_all(app *a);
 

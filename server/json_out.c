@@ -16,16 +16,25 @@ void json_out_string(buf *b, const char *s, size_t len)
     size_t run = 0; /* start of the pending run of plain bytes */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
         buf_append(b, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': buf_append(b, "\\\"", 2); break;
-        case '\\': buf_append(b, "\\\\", 2); break;
-        case '\n': buf_append(b, "\\n", 2); break;
-        case '\r': buf_append(b, "\\r", 2); break;
-        case '\t': buf_append(b, "\\t", 2); break;
+        case '"':
+            buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            buf_append(b, "\\t", 2);
+            break;
         default: {
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             buf_append(b, u, 6);
@@ -46,8 +55,7 @@ void json_out_append(buf *b, const json_t *v)
         buf_append(b, "{", 1);
         json_object_foreach((json_t *)v, key, val)
         {
-            if (!first)
-                buf_append(b, ",", 1);
+            if (!first) buf_append(b, ",", 1);
             first = 0;
             json_out_string(b, key, strlen(key));
             buf_append(b, ":", 1);
@@ -59,8 +67,7 @@ void json_out_append(buf *b, const json_t *v)
     case JSON_ARRAY: {
         buf_append(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i)
-                buf_append(b, ",", 1);
+            if (i) buf_append(b, ",", 1);
             json_out_append(b, json_array_get(v, i));
         }
         buf_append(b, "]", 1);
@@ -78,9 +85,15 @@ void json_out_append(buf *b, const json_t *v)
         buf_append(b, t, n);
         break;
     }
-    case JSON_TRUE: buf_append(b, "true", 4); break;
-    case JSON_FALSE: buf_append(b, "false", 5); break;
-    case JSON_NULL: buf_append(b, "null", 4); break;
+    case JSON_TRUE:
+        buf_append(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        buf_append(b, "false", 5);
+        break;
+    case JSON_NULL:
+        buf_append(b, "null", 4);
+        break;
     }
 }
 

@@ -66,19 +66,15 @@ int loop_new(loop **out)
 {
     int err;
     loop *l = calloc(1, sizeof(*l));
-    if (!l)
-        return -ENOMEM;
+    if (!l) return -ENOMEM;
     timer_heap_init(&l->timers);
     l->armed_ns = UINT64_MAX;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epfd < 0)
-        goto err_epoll;
+    if (l->epfd < 0) goto err_epoll;
     l->timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (l->timer_w.fd < 0)
-        goto err_timerfd;
+    if (l->timer_w.fd < 0) goto err_timerfd;
     l->wake_w.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (l->wake_w.fd < 0)
-        goto err_eventfd;
+    if (l->wake_w.fd < 0) goto err_eventfd;
     l->timer_w.cb = on_timerfd;
     l->timer_w.data = l;
     l->wake_w.cb = on_wake;
@@ -111,8 +107,7 @@ err_free:
 
 void loop_free(loop *l)
 {
-    if (!l)
-        return;
+    if (!l) return;
     close(l->wake_w.fd);
     close(l->timer_w.fd);
     close(l->epfd);
@@ -136,8 +131,7 @@ int loop_watch(loop *l, loop_watcher *w, uint32_t events)
 
 void loop_unwatch(loop *l, loop_watcher *w)
 {
-    if (!w->active_)
-        return;
+    if (!w->active_) return;
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
     w->active_ = 0;
 }
@@ -161,12 +155,10 @@ size_t loop_timer_count(const loop *l)
 static void arm_timerfd(loop *l)
 {
     uint64_t due = timer_heap_next_due(&l->timers);
-    if (due == l->armed_ns)
-        return;
+    if (due == l->armed_ns) return;
     struct itimerspec its = {0};
     if (due != UINT64_MAX) {
-        if (due == 0)
-            due = 1; /* 0 would disarm */
+        if (due == 0) due = 1; /* 0 would disarm */
         its.it_value.tv_sec = (time_t)(due / 1000000000u);
         its.it_value.tv_nsec = (long)(due % 1000000000u);
     }
@@ -181,16 +173,14 @@ int loop_run(loop *l)
         arm_timerfd(l);
         int wait = l->hooks.max_wait_ms ? l->hooks.max_wait_ms(l->hooks.arg) : -1;
         int n = epoll_wait(l->epfd, evs, MAX_EVENTS, wait);
-        if (n < 0 && errno != EINTR)
-            return -errno;
+        if (n < 0 && errno != EINTR) return -errno;
         for (int i = 0; i < n; i++) {
             loop_watcher *w = evs[i].data.ptr;
             if (w->active_) /* an earlier callback of this batch may have unwatched it */
                 w->cb(w, evs[i].events);
         }
         timer_heap_run(&l->timers, loop_now_ns());
-        if (l->hooks.after_poll)
-            l->hooks.after_poll(l->hooks.arg);
+        if (l->hooks.after_poll) l->hooks.after_poll(l->hooks.arg);
     }
     atomic_store(&l->stop, 0);
     return 0;

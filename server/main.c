@@ -10,12 +10,18 @@
 #include "server.h"
 
 static server *running;
+static volatile sig_atomic_t signals;
 
+/* First SIGTERM/SIGINT: drain within --grace. Second: stop at once. Both
+ * only store atomics and write an eventfd, which is async-signal-safe. */
 static void on_signal(int sig)
 {
     (void)sig;
-    if (running)
-        server_stop(running); /* async-signal-safe: an atomic store and an eventfd write */
+    if (!running) return;
+    if (signals++ == 0)
+        server_drain(running);
+    else
+        server_stop(running);
 }
 
 int main(int argc, char **argv)
@@ -23,8 +29,7 @@ int main(int argc, char **argv)
     config cfg;
     config_defaults(&cfg);
     int rc = config_parse(&cfg, argc, argv, stdout, stderr);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
+    if (rc != 0) return rc > 0 ? 0 : 2;
 
     signal(SIGPIPE, SIG_IGN);
     server *s;
@@ -45,5 +50,5 @@ int main(int argc, char **argv)
     fprintf(stderr, "iocpu: stopping\n");
     running = NULL;
     server_free(s);
-    return rc < 0 ? 1 : 0;
+    return rc < 0 || signals > 1 ? 1 : 0;
 }

@@ -38,12 +38,10 @@ void params_error(params *p, const char *name, long index, const char *type, con
                   json_t *input, json_t *ctx)
 {
     json_t *loc = json_pack("[s,s]", p->where, name);
-    if (index >= 0)
-        json_array_append_new(loc, json_integer(index));
+    if (index >= 0) json_array_append_new(loc, json_integer(index));
     json_t *e = json_pack("{s:s,s:o,s:s}", "type", type, "loc", loc, "msg", msg);
     json_object_set_new(e, "input", input ? input : json_null());
-    if (ctx)
-        json_object_set_new(e, "ctx", ctx);
+    if (ctx) json_object_set_new(e, "ctx", ctx);
     json_array_append_new(p->errors, e);
 }
 
@@ -57,10 +55,8 @@ static json_t *raw_input(const char *s, size_t n)
 int parse_double(const char *s, double *out)
 {
     const char *q = s;
-    if (*q == '+' || *q == '-')
-        q++;
-    if (!strcasecmp(q, "inf") || !strcasecmp(q, "infinity") || !strcasecmp(q, "nan"))
-        return -2;
+    if (*q == '+' || *q == '-') q++;
+    if (!strcasecmp(q, "inf") || !strcasecmp(q, "infinity") || !strcasecmp(q, "nan")) return -2;
     size_t intd = 0, fracd = 0;
     while (isdigit((unsigned char)*q))
         q++, intd++;
@@ -69,22 +65,17 @@ int parse_double(const char *s, double *out)
         while (isdigit((unsigned char)*q))
             q++, fracd++;
     }
-    if (intd + fracd == 0)
-        return -1;
+    if (intd + fracd == 0) return -1;
     if (*q == 'e' || *q == 'E') {
         q++;
-        if (*q == '+' || *q == '-')
-            q++;
-        if (!isdigit((unsigned char)*q))
-            return -1;
+        if (*q == '+' || *q == '-') q++;
+        if (!isdigit((unsigned char)*q)) return -1;
         while (isdigit((unsigned char)*q))
             q++;
     }
-    if (*q)
-        return -1;
+    if (*q) return -1;
     double x = strtod(s, NULL);
-    if (!isfinite(x))
-        return -2;
+    if (!isfinite(x)) return -2;
     *out = x;
     return 0;
 }
@@ -92,17 +83,13 @@ int parse_double(const char *s, double *out)
 int parse_int64(const char *s, int64_t *out)
 {
     const char *q = s;
-    if (*q == '+' || *q == '-')
-        q++;
-    if (!*q)
-        return -1;
+    if (*q == '+' || *q == '-') q++;
+    if (!*q) return -1;
     for (const char *d = q; *d; d++)
-        if (!isdigit((unsigned char)*d))
-            return -1;
+        if (!isdigit((unsigned char)*d)) return -1;
     errno = 0;
     long long v = strtoll(s, NULL, 10);
-    if (errno == ERANGE)
-        return -2;
+    if (errno == ERANGE) return -2;
     *out = v;
     return 0;
 }
@@ -197,8 +184,8 @@ static int int_item(params *p, const char *name, long index, const char *s, size
     }
     if (rc < 0) {
         params_error(p, name, index, "int_parsing",
-                     "Input should be a valid integer, unable to parse string as an integer",
-                     input, NULL);
+                     "Input should be a valid integer, unable to parse string as an integer", input,
+                     NULL);
         return -1;
     }
     return param_check_int(p, name, index, *out, lo, hi, input);
@@ -228,10 +215,8 @@ int param_uint64(params *p, const char *name, const char *raw, uint64_t def, uin
                  uint64_t hi, uint64_t *out)
 {
     int64_t v;
-    if (hi > INT64_MAX)
-        hi = INT64_MAX; /* limits are configured far below this */
-    if (param_int64(p, name, raw, (int64_t)def, (int64_t)lo, (int64_t)hi, &v) < 0)
-        return -1;
+    if (hi > INT64_MAX) hi = INT64_MAX; /* limits are configured far below this */
+    if (param_int64(p, name, raw, (int64_t)def, (int64_t)lo, (int64_t)hi, &v) < 0) return -1;
     *out = (uint64_t)v;
     return 0;
 }
@@ -250,7 +235,10 @@ int param_choice(params *p, const char *name, const char *raw, const char *const
             return 0;
         }
         size_t l = strlen(msg);
-        snprintf(msg + l, sizeof(msg) - l, "%s'%s'", i == 0 ? "" : allowed[i + 1] ? ", " : " or ",
+        snprintf(msg + l, sizeof(msg) - l, "%s'%s'",
+                 i == 0           ? ""
+                 : allowed[i + 1] ? ", "
+                                  : " or ",
                  allowed[i]);
     }
     json_t *exp = json_array();
@@ -261,8 +249,8 @@ int param_choice(params *p, const char *name, const char *raw, const char *const
     return -1;
 }
 
-typedef int (*item_fn)(params *p, const char *name, long index, const char *s, size_t n,
-                       void *ctx, size_t i);
+typedef int (*item_fn)(params *p, const char *name, long index, const char *s, size_t n, void *ctx,
+                       size_t i);
 
 /* Splits raw on commas, checks the count, calls fn for each item. */
 static long each_item(params *p, const char *name, const char *raw, const char *def, size_t max,
@@ -276,20 +264,17 @@ static long each_item(params *p, const char *name, const char *raw, const char *
     size_t count = 1;
     for (const char *c = s; *c; c++)
         count += (*c == ',');
-    if (!*s)
-        count = 0;
+    if (!*s) count = 0;
     char msg[128];
     if (count == 0 || count > max) {
         int longer = count > max;
         snprintf(msg, sizeof(msg), "List should have at %s %zu item%s after validation, not %zu",
                  longer ? "most" : "least", longer ? max : 1, (longer ? max : 1) == 1 ? "" : "s",
                  count);
-        params_error(p, name, -1, longer ? "too_long" : "too_short", msg,
-                     raw_input(s, strlen(s)),
+        params_error(p, name, -1, longer ? "too_long" : "too_short", msg, raw_input(s, strlen(s)),
                      json_pack("{s:s,s:I,s:I}", "field_type", "List",
-                               longer ? "max_length" : "min_length",
-                               (json_int_t)(longer ? max : 1), "actual_length",
-                               (json_int_t)count));
+                               longer ? "max_length" : "min_length", (json_int_t)(longer ? max : 1),
+                               "actual_length", (json_int_t)count));
         return -1;
     }
     int bad = 0;
@@ -297,10 +282,8 @@ static long each_item(params *p, const char *name, const char *raw, const char *
     for (const char *start = s;; i++) {
         const char *end = strchr(start, ',');
         size_t n = end ? (size_t)(end - start) : strlen(start);
-        if (fn(p, name, (long)i, start, n, ctx, i) < 0)
-            bad = 1;
-        if (!end)
-            break;
+        if (fn(p, name, (long)i, start, n, ctx, i) < 0) bad = 1;
+        if (!end) break;
         start = end + 1;
     }
     return bad ? -1 : (long)count;
@@ -343,14 +326,16 @@ static int name_fn(params *p, const char *name, long index, const char *s, size_
     char **out = c;
     json_t *j = json_stringn(s, n);
     if (!j) {
-        params_error(p, name, index, "string_unicode", "Input should be a valid string, unable "
-                     "to parse raw data as a unicode string", NULL, NULL);
+        params_error(p, name, index, "string_unicode",
+                     "Input should be a valid string, unable "
+                     "to parse raw data as a unicode string",
+                     NULL, NULL);
         return -1;
     }
     if (n == 0 || n > NAME_MAX_BYTES) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "String should have at %s %d character%s",
-                 n ? "most" : "least", n ? NAME_MAX_BYTES : 1, n ? "s" : "");
+        snprintf(msg, sizeof(msg), "String should have at %s %d character%s", n ? "most" : "least",
+                 n ? NAME_MAX_BYTES : 1, n ? "s" : "");
         params_error(p, name, index, n ? "string_too_long" : "string_too_short", msg, j, NULL);
         return -1;
     }

@@ -12,40 +12,33 @@
 
 size_t pyfloat_format(double x, char *out)
 {
-    if (isnan(x))
-        return (size_t)snprintf(out, PYFLOAT_MAX, "nan");
-    if (isinf(x))
-        return (size_t)snprintf(out, PYFLOAT_MAX, x < 0 ? "-inf" : "inf");
-    if (x == 0)
-        return (size_t)snprintf(out, PYFLOAT_MAX, signbit(x) ? "-0.0" : "0.0");
+    if (isnan(x)) return (size_t)snprintf(out, PYFLOAT_MAX, "nan");
+    if (isinf(x)) return (size_t)snprintf(out, PYFLOAT_MAX, x < 0 ? "-inf" : "inf");
+    if (x == 0) return (size_t)snprintf(out, PYFLOAT_MAX, signbit(x) ? "-0.0" : "0.0");
 
     /* Shortest %e form that reads back exactly: "d.ddde[+-]XX". */
     char e[40];
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(e, sizeof(e), "%.*e", prec - 1, x);
-        if (strtod(e, NULL) == x)
-            break;
+        if (strtod(e, NULL) == x) break;
     }
 
     /* Split it into sign, digit string and decimal exponent. */
     const char *p = e;
     int neg = (*p == '-');
-    if (neg)
-        p++;
+    if (neg) p++;
     char digits[20];
     size_t nd = 0;
     for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9')
-            digits[nd++] = *p;
+        if (*p >= '0' && *p <= '9') digits[nd++] = *p;
     while (nd > 1 && digits[nd - 1] == '0') /* %.Ne may pad with zeros */
         nd--;
     digits[nd] = '\0';
-    int exp10 = atoi(p + 1);  /* x = d.ddd * 10^exp10 */
-    int decpt = exp10 + 1;    /* x = 0.dddd * 10^decpt */
+    int exp10 = atoi(p + 1); /* x = d.ddd * 10^exp10 */
+    int decpt = exp10 + 1;   /* x = 0.dddd * 10^decpt */
 
     char *o = out;
-    if (neg)
-        *o++ = '-';
+    if (neg) *o++ = '-';
     if (decpt > -4 && decpt <= 16) {
         if (decpt <= 0) {
             *o++ = '0';

@@ -41,15 +41,12 @@ const route *const *router_all(size_t *n)
 static int path_match(const char *pattern, const char *path, char *id, size_t idlen)
 {
     const char *brace = strstr(pattern, "{id}");
-    if (!brace)
-        return strcmp(pattern, path) == 0;
+    if (!brace) return strcmp(pattern, path) == 0;
     size_t pre = (size_t)(brace - pattern);
-    if (strncmp(pattern, path, pre) != 0)
-        return 0;
+    if (strncmp(pattern, path, pre) != 0) return 0;
     const char *seg = path + pre;
     size_t len = strlen(seg);
-    if (len == 0 || len >= idlen || strchr(seg, '/'))
-        return 0;
+    if (len == 0 || len >= idlen || strchr(seg, '/')) return 0;
     memcpy(id, seg, len + 1);
     return 1;
 }
@@ -63,8 +60,7 @@ const route *router_match(const char *method, const char *path, char *allow, siz
     allow[0] = '\0';
     id[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        if (!path_match(all[i]->path, path, id, idlen))
-            continue;
+        if (!path_match(all[i]->path, path, id, idlen)) continue;
         if (!strcmp(all[i]->method, method) || (head && !strcmp(all[i]->method, "GET")))
             return all[i];
         if (!strstr(allow, all[i]->method)) {

@@ -10,11 +10,15 @@
  * loop's epoll set; after every iteration MHD_run() processes what is ready,
  * and MHD_get_timeout() bounds the next wait (MHD keeps edge-triggered
  * connections on an internal ready list).
+ * Shutdown: server_stop() ends the loop at once; server_drain() (SIGTERM)
+ * first lets requests finish, bounded by --grace (see server.h).
  */
 #define _GNU_SOURCE
 #include "server.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -30,21 +34,50 @@
 
 struct server {
     app a;
+    atomic_int drain_requested; /* set by server_drain() from any thread */
+    timer grace_timer;          /* drain deadline, then the final cut-off */
 };
 
 static int mhd_max_wait(void *arg)
 {
-    app *a = arg;
+    app *a = &((server *)arg)->a;
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(a->mhd, &ms) != MHD_YES)
-        return -1;
+    if (MHD_get_timeout(a->mhd, &ms) != MHD_YES) return -1;
     return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void on_final(timer *t)
+{
+    server *s = t->data;
+    loop_stop(s->a.loop); /* server_free() aborts whatever is left */
+}
+
+static void on_grace(timer *t)
+{
+    server *s = t->data;
+    http_internal_expire_all(&s->a);
+    /* one more second to send the 503s and stream ends */
+    loop_timer_start(s->a.loop, &s->grace_timer, 1000000000u, on_final, s);
+}
+
+static void start_drain(server *s)
+{
+    app *a = &s->a;
+    a->draining = 1;
+    MHD_socket fd = MHD_quiesce_daemon(a->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd); /* external-epoll mode: ours to close; new connections are refused */
+    loop_timer_start(a->loop, &s->grace_timer, (uint64_t)(a->cfg.grace * 1e9), on_grace, s);
+    fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->nreqs, a->cfg.grace);
 }
 
 static void mhd_after_poll(void *arg)
 {
-    app *a = arg;
+    server *s = arg;
+    app *a = &s->a;
     MHD_run(a->mhd);
+    if (!a->draining && atomic_load(&s->drain_requested)) start_drain(s);
+    if (a->draining && a->nreqs == 0) loop_stop(a->loop);
 }
 
 static void on_mhd_ready(loop_watcher *w, uint32_t events)
@@ -66,8 +99,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     /* our own refusal to go on with a request whose client left: not news */
-    if (strstr(msg, "Application reported internal error"))
-        return;
+    if (strstr(msg, "Application reported internal error")) return;
     fprintf(stderr, "iocpu: mhd: %s", msg);
 }
 
@@ -75,11 +107,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void raise_nofile(long want)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return;
     rlim_t need = (rlim_t)want + 64;
-    if (rl.rlim_cur >= need)
-        return;
+    if (rl.rlim_cur >= need) return;
     rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur < need)
@@ -87,8 +117,7 @@ static void raise_nofile(long want)
                 (unsigned long)rl.rlim_cur, want);
 }
 
-static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *ss,
-                      unsigned *flags)
+static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, unsigned *flags)
 {
     memset(ss, 0, sizeof(*ss));
     struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
@@ -104,8 +133,7 @@ static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *
         *flags |= MHD_USE_IPv6;
         return 0;
     }
-    if (!strcmp(host, "localhost"))
-        return parse_addr("127.0.0.1", port, ss, flags);
+    if (!strcmp(host, "localhost")) return parse_addr("127.0.0.1", port, ss, flags);
     return -EINVAL;
 }
 
@@ -113,8 +141,7 @@ int server_new(server **out, const config *cfg)
 {
     int err;
     server *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -ENOMEM;
+    if (!s) return -ENOMEM;
     app *a = &s->a;
     a->cfg = *cfg;
     a->started_ns = loop_now_ns();
@@ -125,20 +152,18 @@ int server_new(server **out, const config *cfg)
         fprintf(stderr, "iocpu: --host must be a numeric IPv4/IPv6 address: %s\n", cfg->host);
         goto err_free;
     }
-    if ((err = loop_new(&a->loop)) < 0)
-        goto err_free;
+    if ((err = loop_new(&a->loop)) < 0) goto err_free;
     if ((err = executor_new(&a->ex, (size_t)cfg->workers, (size_t)cfg->queue,
                             (int)cfg->worker_nice)) < 0)
         goto err_loop;
     raise_nofile(cfg->max_connections);
-    a->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_internal_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed, a,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
+    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                              &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed, a,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
+                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
     if (!a->mhd) {
         err = -EADDRNOTAVAIL;
         fprintf(stderr, "iocpu: cannot listen on %s:%ld\n", cfg->host, cfg->port);
@@ -154,7 +179,7 @@ int server_new(server **out, const config *cfg)
     if ((err = loop_watch(a->loop, &a->mhd_w, EPOLLIN)) < 0 ||
         (err = loop_watch(a->loop, &a->ex_w, EPOLLIN)) < 0)
         goto err_mhd;
-    loop_hooks hooks = {mhd_max_wait, mhd_after_poll, a};
+    loop_hooks hooks = {mhd_max_wait, mhd_after_poll, s};
     loop_set_hooks(a->loop, &hooks);
     *out = s;
     return 0;
@@ -185,12 +210,18 @@ void server_stop(server *s)
     loop_stop(s->a.loop);
 }
 
+void server_drain(server *s)
+{
+    atomic_store(&s->drain_requested, 1);
+    loop_wake(s->a.loop);
+}
+
 void server_free(server *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     app *a = &s->a;
     a->draining = 1;
+    loop_timer_cancel(a->loop, &s->grace_timer);
     /* MHD must not be stopped with suspended connections: end them first. */
     http_internal_abort_all(a);
     for (int i = 0; i < 8 && a->nsuspended; i++)

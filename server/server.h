@@ -18,8 +18,16 @@ int server_new(server **out, const config *cfg);
 uint16_t server_port(const server *s);
 /* Runs the loop on the calling thread until server_stop(). 0 or -errno. */
 int server_run(server *s);
-/* Makes server_run() return; async-signal-safe and callable from any thread. */
+/* Makes server_run() return now; async-signal-safe and callable from any thread. */
 void server_stop(server *s);
+/*
+ * Starts a graceful drain; async-signal-safe and callable from any thread.
+ * /readyz turns 503, the listening socket closes (new connections are
+ * refused), requests in flight get up to cfg.grace seconds to finish (their
+ * responses carry Connection: close); then those still waiting get 503 and
+ * streams end. server_run() returns once no request is left.
+ */
+void server_drain(server *s);
 /* Ends every request, joins the workers, frees everything (after run returned). */
 void server_free(server *s);
 

@@ -22,8 +22,7 @@ static void sift_up(timer_heap *h, size_t i)
     timer *t = h->v[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!less(t, h->v[parent]))
-            break;
+        if (!less(t, h->v[parent])) break;
         place(h, i, h->v[parent]);
         i = parent;
     }
@@ -35,12 +34,9 @@ static void sift_down(timer_heap *h, size_t i)
     timer *t = h->v[i];
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && less(h->v[c + 1], h->v[c]))
-            c++;
-        if (!less(h->v[c], t))
-            break;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && less(h->v[c + 1], h->v[c])) c++;
+        if (!less(h->v[c], t)) break;
         place(h, i, h->v[c]);
         i = c;
     }
@@ -67,8 +63,7 @@ static void remove_at(timer_heap *h, size_t i)
     timer *t = h->v[i];
     t->slot_ = 0;
     h->n--;
-    if (i == h->n)
-        return;
+    if (i == h->n) return;
     timer *last = h->v[h->n];
     place(h, i, last);
     if (i > 0 && less(last, h->v[(i - 1) / 2]))
@@ -79,13 +74,11 @@ static void remove_at(timer_heap *h, size_t i)
 
 int timer_start(timer_heap *h, timer *t, uint64_t due_ns, timer_cb cb, void *data)
 {
-    if (t->slot_)
-        remove_at(h, t->slot_ - 1);
+    if (t->slot_) remove_at(h, t->slot_ - 1);
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
         timer **v = realloc(h->v, cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
+        if (!v) return -ENOMEM;
         h->v = v;
         h->cap = cap;
     }
@@ -101,8 +94,7 @@ int timer_start(timer_heap *h, timer *t, uint64_t due_ns, timer_cb cb, void *dat
 
 void timer_cancel(timer_heap *h, timer *t)
 {
-    if (t->slot_)
-        remove_at(h, t->slot_ - 1);
+    if (t->slot_) remove_at(h, t->slot_ - 1);
 }
 
 uint64_t timer_heap_next_due(const timer_heap *h)
@@ -116,8 +108,7 @@ size_t timer_heap_run(timer_heap *h, uint64_t now_ns)
     size_t fired = 0;
     while (h->n > 0) {
         timer *t = h->v[0];
-        if (t->due_ns > now_ns || t->seq_ >= limit)
-            break;
+        if (t->due_ns > now_ns || t->seq_ >= limit) break;
         remove_at(h, 0);
         fired++;
         t->cb(t);

@@ -25,8 +25,7 @@ void ts_start(test_server *t, void (*cfg_edit)(config *c))
     config_defaults(&t->cfg);
     t->cfg.port = 0;
     t->cfg.workers = 2;
-    if (cfg_edit)
-        cfg_edit(&t->cfg);
+    if (cfg_edit) cfg_edit(&t->cfg);
     int rc = server_new(&t->s, &t->cfg);
     cr_assert_eq(rc, 0, "server_new failed: %d", rc);
     t->port = server_port(t->s);
@@ -59,8 +58,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     sink *s = arg;
     size_t add = size * n;
     char *p = realloc(s->p, s->len + add + 1);
-    if (!p)
-        return 0;
+    if (!p) return 0;
     memcpy(p + s->len, data, add);
     s->p = p;
     s->len += add;
@@ -83,12 +81,9 @@ int http_do(const test_server *t, const char *method, const char *path, const ch
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (method)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (method && !strcmp(method, "HEAD"))
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (method && !strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     double t0 = now_secs();
     CURLcode rc = curl_easy_perform(c);
     res->secs = now_secs() - t0;
@@ -97,8 +92,7 @@ int http_do(const test_server *t, const char *method, const char *path, const ch
     res->body = b.p ? b.p : strdup("");
     res->body_len = b.len;
     res->headers = h.p ? h.p : strdup("");
-    if (res->body_len && res->body[0] == '{')
-        res->json = json_loads(res->body, 0, NULL);
+    if (res->body_len && res->body[0] == '{') res->json = json_loads(res->body, 0, NULL);
     return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -120,15 +114,13 @@ int http_header(const http_res *res, const char *name, char *out, size_t outlen)
     size_t nl = strlen(name);
     for (const char *line = res->headers; line && *line;) {
         const char *end = strstr(line, "\r\n");
-        if (!end)
-            break;
+        if (!end) break;
         if (!strncasecmp(line, name, nl) && line[nl] == ':') {
             const char *v = line + nl + 1;
             while (*v == ' ')
                 v++;
             size_t n = (size_t)(end - v);
-            if (n >= outlen)
-                n = outlen - 1;
+            if (n >= outlen) n = outlen - 1;
             memcpy(out, v, n);
             out[n] = '\0';
             return 0;
@@ -161,8 +153,7 @@ int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
     int n = 0;
-    if (!d)
-        return -1;
+    if (!d) return -1;
     while (readdir(d))
         n++;
     closedir(d);
@@ -195,8 +186,7 @@ int http_get_many(const test_server *t, const char *path, int n, double *secs)
     int running = n;
     while (running > 0) {
         curl_multi_perform(m, &running);
-        if (running)
-            curl_multi_poll(m, NULL, 0, 100, NULL);
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
     }
     *secs = now_secs() - t0;
     int ok = 0;
@@ -227,8 +217,7 @@ static size_t on_lines(char *data, size_t size, size_t n, void *arg)
     size_t len = size * n;
     for (size_t i = 0; i < len; i++) {
         if (data[i] != '\n') {
-            if (s->plen < sizeof(s->partial) - 1)
-                s->partial[s->plen++] = data[i];
+            if (s->plen < sizeof(s->partial) - 1) s->partial[s->plen++] = data[i];
             continue;
         }
         s->partial[s->plen] = '\0';

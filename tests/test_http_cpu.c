@@ -4,6 +4,11 @@
  * /healthz), a full queue answers 503, a client that leaves frees its worker.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,8 +58,8 @@ Test(http_cpu, executor_defaults)
     cr_assert(json_is_real(json_object_get(r.json, "queued")));
     char st[256];
     cr_assert_eq(http_header(&r, "Server-Timing", st, sizeof(st)), 0);
-    cr_assert(strstr(st, "queue;dur=") && strstr(st, "cpu;dur=") && strstr(st, "total;dur="),
-              "%s", st);
+    cr_assert(strstr(st, "queue;dur=") && strstr(st, "cpu;dur=") && strstr(st, "total;dur="), "%s",
+              st);
     http_res_free(&r);
 }
 
@@ -200,4 +205,37 @@ Test(http_cpu_limits, shutdown_with_running_job_is_clean, .timeout = 90)
     http_join(&a);
     cr_assert_neq(a.res.status, 200);
     http_res_free(&a.res);
+}
+
+/* nice value of every thread of this process named like prefix; returns count */
+static int thread_nices(const char *prefix, int *nices, int max)
+{
+    char path[300], comm[64];
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        int ok = fgets(comm, sizeof(comm), f) && !strncmp(comm, prefix, strlen(prefix));
+        fclose(f);
+        if (!ok) continue;
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, (id_t)atoi(e->d_name));
+        if (errno == 0) nices[n++] = nice;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+Test(http_cpu, workers_yield_to_the_loop)
+{
+    int nices[8];
+    int n = thread_nices("iocpu-worker", nices, 8);
+    cr_assert_eq(n, 2, "expected 2 named worker threads, found %d", n);
+    int loop_nice = getpriority(PRIO_PROCESS, 0);
+    for (int i = 0; i < n; i++)
+        cr_assert_gt(nices[i], loop_nice, "worker nice %d vs loop %d", nices[i], loop_nice);
 }

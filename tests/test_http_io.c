@@ -176,8 +176,7 @@ Test(http_io, semaphore_defaults_are_the_seed)
     json_t *res = json_object_get(r.json, "results");
     cr_assert_eq(json_array_size(res), 6);
     cr_assert_str_eq(json_string_value(json_array_get(res, 0)), "job 0 after 0.1s");
-    cr_assert_str_eq(json_string_value(json_array_get(res, 1)),
-                     "job 1 after 0.30000000000000004s");
+    cr_assert_str_eq(json_string_value(json_array_get(res, 1)), "job 1 after 0.30000000000000004s");
     cr_assert_str_eq(json_string_value(json_array_get(res, 2)), "job 2 after 0.5s");
     cr_assert_eq(json_integer_value(json_object_get(r.json, "limit")), 2);
     cr_assert_leq(json_integer_value(json_object_get(r.json, "max_in_flight")), 2);
