@@ -242,8 +242,8 @@ int executor_cancel(executor *ex, executor_job *j)
         rc = 0;
         break;
     case JOB_RUNNING:
-        atomic_store_explicit(&j->cancel, 1, memory_order_relaxed);
-        ex->cancelled++;
+        if (!atomic_exchange_explicit(&j->cancel, 1, memory_order_relaxed))
+            ex->cancelled++; /* count a job once, however often it is cancelled */
         rc = -EBUSY;
         break;
     default:

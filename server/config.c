@@ -80,8 +80,7 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
     int64_t i;
     switch (o->type) {
     case T_STR:
-        if (!*v || strlen(v) >= sizeof(c->host))
-            goto bad;
+        if (!*v || strlen(v) >= sizeof(c->host)) goto bad;
         strcpy(field, v);
         return 0;
     case T_FLAG:
@@ -93,14 +92,12 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
             goto bad;
         return 0;
     case T_DOUBLE:
-        if (parse_double(v, &d) < 0 || d < o->lo || d > o->hi)
-            goto bad;
+        if (parse_double(v, &d) < 0 || d < o->lo || d > o->hi) goto bad;
         *(double *)field = d;
         return 0;
     case T_LONG:
     case T_LLONG:
-        if (parse_int64(v, &i) < 0 || (double)i < o->lo || (double)i > o->hi)
-            goto bad;
+        if (parse_int64(v, &i) < 0 || (double)i < o->lo || (double)i > o->hi) goto bad;
         if (o->type == T_LONG)
             *(long *)field = (long)i;
         else
@@ -117,9 +114,10 @@ bad:
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: iocpu [options]\n"
-                 "An HTTP server that shows why IO-bound work belongs on an event loop and\n"
-                 "CPU-bound work on a worker pool.\n\noptions (environment variable in brackets):\n");
+    fprintf(out,
+            "usage: iocpu [options]\n"
+            "An HTTP server that shows why IO-bound work belongs on an event loop and\n"
+            "CPU-bound work on a worker pool.\n\noptions (environment variable in brackets):\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
         snprintf(left, sizeof(left), "--%s%s", OPTS[i].flag, OPTS[i].type == T_FLAG ? "" : " V");
@@ -133,18 +131,17 @@ int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
 {
     for (size_t i = 0; i < NOPTS; i++) {
         const char *v = getenv(OPTS[i].env);
-        if (v && set_value(c, &OPTS[i], v, "environment for --", err) < 0)
-            return -1;
+        if (v && set_value(c, &OPTS[i], v, "environment for --", err) < 0) return -1;
     }
     struct option lopts[NOPTS + 3];
     for (size_t i = 0; i < NOPTS; i++)
-        lopts[i] = (struct option){OPTS[i].flag,
-                                   OPTS[i].type == T_FLAG ? no_argument : required_argument,
-                                   NULL, (int)i + 256};
+        lopts[i] =
+            (struct option){OPTS[i].flag, OPTS[i].type == T_FLAG ? no_argument : required_argument,
+                            NULL, (int)i + 256};
     lopts[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
     lopts[NOPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
     lopts[NOPTS + 2] = (struct option){0};
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also resets its state inside "-hV"-style clusters */
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "hV", lopts, NULL)) != -1) {
@@ -162,8 +159,7 @@ int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
             return -1;
         }
         const opt *o = &OPTS[ch - 256];
-        if (set_value(c, o, o->type == T_FLAG ? "1" : optarg, "--", err) < 0)
-            return -1;
+        if (set_value(c, o, o->type == T_FLAG ? "1" : optarg, "--", err) < 0) return -1;
     }
     if (optind < argc) {
         fprintf(err, "iocpu: unexpected argument '%s' (see --help)\n", argv[optind]);

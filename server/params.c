@@ -361,5 +361,9 @@ int param_name(params *p, const char *name, const char *raw, const char *def, ch
 {
     const char *s = raw ? raw : def;
     *out = NULL;
+    if (!s) {
+        params_error(p, name, -1, "missing", "Field required", NULL, NULL);
+        return -1;
+    }
     return name_fn(p, name, -1, s, strlen(s), out, 0);
 }

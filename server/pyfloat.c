@@ -10,6 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Adds one unit in the last digit of "[-]d.ddde..." in place; 0 if it carries out. */
+static int bump_last_digit(char *e)
+{
+    char *p = strchr(e, 'e');
+    while (--p >= e && *p != '-') {
+        if (*p == '.')
+            continue;
+        if (*p != '9') {
+            (*p)++;
+            return 1;
+        }
+        *p = '0';
+    }
+    return 0;
+}
+
 size_t pyfloat_format(double x, char *out)
 {
     if (isnan(x)) return (size_t)snprintf(out, PYFLOAT_MAX, "nan");
@@ -18,9 +34,15 @@ size_t pyfloat_format(double x, char *out)
 
     /* Shortest %e form that reads back exactly: "d.ddde[+-]XX". */
     char e[40];
+    int exp2;
+    int pow2 = fabs(frexp(x, &exp2)) == 0.5 && isnormal(x);
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(e, sizeof(e), "%.*e", prec - 1, x);
         if (strtod(e, NULL) == x) break;
+        /* Below a power of two the doubles are twice as dense, so the rounding
+         * interval reaches twice as far up: the decimal one unit above the
+         * nearest may read back when the nearest does not (2**-24). */
+        if (pow2 && bump_last_digit(e) && strtod(e, NULL) == x) break;
     }
 
     /* Split it into sign, digit string and decimal exponent. */

@@ -8,7 +8,7 @@
 
 static int less(const timer *a, const timer *b)
 {
-    return a->due_ns < b->due_ns || (a->due_ns == b->due_ns && a->seq_ < b->seq_);
+    return a->key_ < b->key_ || (a->key_ == b->key_ && a->seq_ < b->seq_);
 }
 
 static void place(timer_heap *h, size_t i, timer *t)
@@ -48,6 +48,7 @@ void timer_heap_init(timer_heap *h)
     h->v = NULL;
     h->n = h->cap = 0;
     h->seq = 0;
+    h->floor = 0;
 }
 
 void timer_heap_free(timer_heap *h)
@@ -83,6 +84,9 @@ int timer_start(timer_heap *h, timer *t, uint64_t due_ns, timer_cb cb, void *dat
         h->cap = cap;
     }
     t->due_ns = due_ns;
+    /* Armed during a run for a time before it: order it as due at the run's
+     * time, behind every timer that run must still fire. */
+    t->key_ = due_ns > h->floor ? due_ns : h->floor;
     t->cb = cb;
     t->data = data;
     t->seq_ = h->seq++;
@@ -99,19 +103,21 @@ void timer_cancel(timer_heap *h, timer *t)
 
 uint64_t timer_heap_next_due(const timer_heap *h)
 {
-    return h->n ? h->v[0]->due_ns : UINT64_MAX;
+    return h->n ? h->v[0]->key_ : UINT64_MAX;
 }
 
 size_t timer_heap_run(timer_heap *h, uint64_t now_ns)
 {
     uint64_t limit = h->seq; /* timers armed from here on wait for the next run */
     size_t fired = 0;
+    h->floor = now_ns;
     while (h->n > 0) {
         timer *t = h->v[0];
-        if (t->due_ns > now_ns || t->seq_ >= limit) break;
+        if (t->key_ > now_ns || t->seq_ >= limit) break;
         remove_at(h, 0);
         fired++;
         t->cb(t);
     }
+    h->floor = 0;
     return fired;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A timer must be zeroed (or never armed) before its first timer_start(). */
 typedef struct timer timer;
 typedef void (*timer_cb)(timer *t);
 
@@ -23,13 +24,15 @@ struct timer {
     void *data;
     /* private */
     uint64_t seq_;
-    size_t slot_; /* index in the heap + 1; 0 = not armed */
+    uint64_t key_; /* heap order: due_ns, or the running heap's now if armed for the past */
+    size_t slot_;  /* index in the heap + 1; 0 = not armed */
 };
 
 typedef struct timer_heap {
     timer **v;
     size_t n, cap;
     uint64_t seq;
+    uint64_t floor; /* during timer_heap_run: its now_ns; else 0 */
 } timer_heap;
 
 void timer_heap_init(timer_heap *h);

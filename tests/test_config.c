@@ -1,0 +1,329 @@
+/*
+ * test_config.c - flags and IOCPU_* environment fallbacks (server/config.c).
+ * Each test runs in its own process, so setenv/unsetenv stay local to it.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+extern char **environ;
+
+static void clear_iocpu_env(void)
+{
+    char names[64][64];
+    size_t n = 0;
+    for (char **e = environ; *e && n < 64; e++)
+        if (!strncmp(*e, "IOCPU_", 6)) {
+            size_t len = strcspn(*e, "=");
+            snprintf(names[n++], sizeof(names[0]), "%.*s", (int)len, *e);
+        }
+    for (size_t i = 0; i < n; i++)
+        unsetenv(names[i]);
+}
+
+TestSuite(config, .init = clear_iocpu_env, .timeout = 30);
+
+/* Captured output streams. */
+typedef struct streams {
+    FILE *out, *err;
+    char out_text[8192], err_text[2048];
+} streams;
+
+static void streams_open(streams *s)
+{
+    s->out = tmpfile();
+    s->err = tmpfile();
+    cr_assert(s->out && s->err);
+}
+
+static const char *slurp(FILE *f, char *buf, size_t cap)
+{
+    fflush(f);
+    rewind(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void streams_read(streams *s)
+{
+    slurp(s->out, s->out_text, sizeof(s->out_text));
+    slurp(s->err, s->err_text, sizeof(s->err_text));
+    fclose(s->out);
+    fclose(s->err);
+}
+
+/* Parses argv (a NULL-terminated list after "iocpu") into c. */
+static int parse(config *c, streams *s, const char *const *args)
+{
+    char *argv[32] = {"iocpu"};
+    int argc = 1;
+    for (; args && args[argc - 1]; argc++)
+        argv[argc] = (char *)args[argc - 1];
+    argv[argc] = NULL;
+    streams_open(s);
+    int rc = config_parse(c, argc, argv, s->out, s->err);
+    streams_read(s);
+    return rc;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+Test(config, defaults)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_str_eq(c.host, "127.0.0.1");
+    cr_assert_eq(c.port, 8080);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cr_assert_eq(c.workers, cores > 0 ? cores : 1);
+    cr_assert_eq(c.queue, 1024);
+    cr_assert_eq(c.max_delay, 60.0);
+    cr_assert_eq(c.max_list, 100);
+    cr_assert_eq(c.max_iterations, 5000000000LL);
+    cr_assert_eq(c.max_ms, 60000);
+    cr_assert_eq(c.max_connections, 16384);
+    cr_assert_eq(c.conn_timeout, 30);
+    cr_assert_eq(c.conn_memory, 8192);
+    cr_assert_eq(c.worker_nice, 5);
+    cr_assert_eq(c.grace, 10.0);
+    cr_assert_eq(c.access_log, 0);
+
+    /* No flags, no environment: nothing changes. */
+    config d;
+    config_defaults(&d);
+    streams s;
+    cr_assert_eq(parse(&d, &s, NULL), 0);
+    cr_assert(memcmp(&c, &d, sizeof(c)) == 0);
+    cr_assert_str_empty(s.out_text);
+    cr_assert_str_empty(s.err_text);
+}
+
+Test(config, flags_set_every_field)
+{
+    config c;
+    config_defaults(&c);
+    streams s;
+    int rc =
+        parse(&c, &s,
+              ARGS("--host", "0.0.0.0", "--port", "0", "--workers", "3", "--queue", "7",
+                   "--max-delay", "2.5", "--max-list", "9", "--max-iterations", "1000000000000000",
+                   "--max-ms", "86400000", "--max-connections", "11", "--conn-timeout", "86400",
+                   "--conn-memory=2048", "--worker-nice", "0", "--grace", "0.25", "--access-log"));
+    cr_assert_eq(rc, 0, "stderr: %s", s.err_text);
+    cr_assert_str_eq(c.host, "0.0.0.0");
+    cr_assert_eq(c.port, 0);
+    cr_assert_eq(c.workers, 3);
+    cr_assert_eq(c.queue, 7);
+    cr_assert_eq(c.max_delay, 2.5);
+    cr_assert_eq(c.max_list, 9);
+    cr_assert_eq(c.max_iterations, 1000000000000000LL);
+    cr_assert_eq(c.max_ms, 86400000);
+    cr_assert_eq(c.max_connections, 11);
+    cr_assert_eq(c.conn_timeout, 86400);
+    cr_assert_eq(c.conn_memory, 2048);
+    cr_assert_eq(c.worker_nice, 0);
+    cr_assert_eq(c.grace, 0.25);
+    cr_assert_eq(c.access_log, 1);
+    cr_assert_str_empty(s.err_text);
+}
+
+Test(config, environment_alone)
+{
+    setenv("IOCPU_HOST", "::1", 1);
+    setenv("IOCPU_PORT", "9000", 1);
+    setenv("IOCPU_WORKERS", "2", 1);
+    setenv("IOCPU_MAX_DELAY", "0.5", 1);
+    setenv("IOCPU_MAX_ITERATIONS", "123456789012", 1);
+    setenv("IOCPU_GRACE", "0", 1);
+    setenv("IOCPU_ACCESS_LOG", "true", 1);
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, NULL), 0, "stderr: %s", s.err_text);
+    cr_assert_str_eq(c.host, "::1");
+    cr_assert_eq(c.port, 9000);
+    cr_assert_eq(c.workers, 2);
+    cr_assert_eq(c.max_delay, 0.5);
+    cr_assert_eq(c.max_iterations, 123456789012LL);
+    cr_assert_eq(c.grace, 0.0);
+    cr_assert_eq(c.access_log, 1);
+    cr_assert_eq(c.queue, 1024, "untouched");
+
+    static const char *const off[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        setenv("IOCPU_ACCESS_LOG", off[i], 1);
+        c.access_log = 1;
+        cr_assert_eq(parse(&c, &s, NULL), 0);
+        cr_assert_eq(c.access_log, 0, "%s", off[i]);
+    }
+}
+
+Test(config, flags_override_environment)
+{
+    setenv("IOCPU_PORT", "9000", 1);
+    setenv("IOCPU_HOST", "10.0.0.1", 1);
+    setenv("IOCPU_MAX_DELAY", "5", 1);
+    setenv("IOCPU_ACCESS_LOG", "0", 1);
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "9001", "--max-delay", "7.5", "--access-log")), 0);
+    cr_assert_eq(c.port, 9001);
+    cr_assert_eq(c.max_delay, 7.5);
+    cr_assert_eq(c.access_log, 1);
+    cr_assert_str_eq(c.host, "10.0.0.1", "the environment still applies where no flag is given");
+}
+
+static const struct {
+    const char *flag, *env, *value;
+} BAD[] = {
+    {"port", "IOCPU_PORT", "abc"},
+    {"port", "IOCPU_PORT", "-1"},
+    {"port", "IOCPU_PORT", "65536"},
+    {"port", "IOCPU_PORT", "1e3"},
+    {"port", "IOCPU_PORT", "80.0"},
+    {"port", "IOCPU_PORT", ""},
+    {"port", "IOCPU_PORT", " 80"},
+    {"workers", "IOCPU_WORKERS", "0"},
+    {"workers", "IOCPU_WORKERS", "1025"},
+    {"queue", "IOCPU_QUEUE", "0"},
+    {"queue", "IOCPU_QUEUE", "1000001"},
+    {"max-delay", "IOCPU_MAX_DELAY", "-0.5"},
+    {"max-delay", "IOCPU_MAX_DELAY", "86400.5"},
+    {"max-delay", "IOCPU_MAX_DELAY", "nan"},
+    {"max-delay", "IOCPU_MAX_DELAY", "inf"},
+    {"max-delay", "IOCPU_MAX_DELAY", "ten"},
+    {"max-list", "IOCPU_MAX_LIST", "10001"},
+    {"max-iterations", "IOCPU_MAX_ITERATIONS", "1000000000000001"},
+    {"max-iterations", "IOCPU_MAX_ITERATIONS", "-1"},
+    {"max-iterations", "IOCPU_MAX_ITERATIONS", "5e9"},
+    {"max-ms", "IOCPU_MAX_MS", "86400001"},
+    {"max-connections", "IOCPU_MAX_CONNECTIONS", "0"},
+    {"conn-timeout", "IOCPU_CONN_TIMEOUT", "0"},
+    {"conn-memory", "IOCPU_CONN_MEMORY", "2047"},
+    {"worker-nice", "IOCPU_WORKER_NICE", "20"},
+    {"worker-nice", "IOCPU_WORKER_NICE", "-1"},
+    {"grace", "IOCPU_GRACE", "3600.001"},
+    {"grace", "IOCPU_GRACE", "-1"},
+    {"host", "IOCPU_HOST", ""},
+};
+
+Test(config, bad_flag_values_are_rejected_not_clamped)
+{
+    config fresh;
+    config_defaults(&fresh);
+    for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+        config c;
+        config_defaults(&c);
+        char flag[64];
+        snprintf(flag, sizeof(flag), "--%s", BAD[i].flag);
+        streams s;
+        int rc = parse(&c, &s, ARGS(flag, BAD[i].value));
+        cr_assert_eq(rc, -1, "%s '%s' accepted", flag, BAD[i].value);
+        cr_assert(memcmp(&c, &fresh, sizeof(c)) == 0, "%s '%s' changed the config", flag,
+                  BAD[i].value);
+        cr_assert(strstr(s.err_text, BAD[i].flag), "%s: message '%s'", flag, s.err_text);
+        cr_assert_str_empty(s.out_text);
+    }
+}
+
+Test(config, bad_environment_values_are_rejected)
+{
+    config fresh;
+    config_defaults(&fresh);
+    for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+        clear_iocpu_env();
+        setenv(BAD[i].env, BAD[i].value, 1);
+        config c;
+        config_defaults(&c);
+        streams s;
+        cr_assert_eq(parse(&c, &s, NULL), -1, "%s='%s' accepted", BAD[i].env, BAD[i].value);
+        cr_assert(memcmp(&c, &fresh, sizeof(c)) == 0, "%s='%s' changed the config", BAD[i].env,
+                  BAD[i].value);
+        cr_assert(strstr(s.err_text, BAD[i].flag), "%s: message '%s'", BAD[i].env, s.err_text);
+    }
+    clear_iocpu_env();
+    setenv("IOCPU_ACCESS_LOG", "maybe", 1);
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, NULL), -1);
+    cr_assert_eq(c.access_log, 0);
+}
+
+Test(config, long_host_is_rejected)
+{
+    char host[300];
+    memset(host, 'h', sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--host", host)), -1);
+    cr_assert_str_eq(c.host, "127.0.0.1");
+}
+
+Test(config, unknown_incomplete_and_extra_arguments)
+{
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--bogus")), -1);
+    cr_assert(strstr(s.err_text, "--bogus"), "%s", s.err_text);
+    cr_assert_eq(parse(&c, &s, ARGS("--port")), -1, "missing value");
+    cr_assert_eq(parse(&c, &s, ARGS("-x")), -1);
+    cr_assert_eq(parse(&c, &s, ARGS("--access-log=1")), -1, "a switch takes no value");
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "81", "extra")), -1);
+    cr_assert(strstr(s.err_text, "extra"), "%s", s.err_text);
+}
+
+Test(config, help_lists_every_flag)
+{
+    static const char *const names[] = {
+        "--host",          "--port",           "--workers",  "--queue",           "--max-delay",
+        "--max-list",      "--max-iterations", "--max-ms",   "--max-connections", "--conn-timeout",
+        "--conn-memory",   "--worker-nice",    "--grace",    "--access-log",      "--help",
+        "--version",       "IOCPU_HOST",       "IOCPU_PORT", "IOCPU_WORKERS",     "IOCPU_GRACE",
+        "IOCPU_ACCESS_LOG"};
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "1", "--help", "--bogus")), 1);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+    cr_assert_str_empty(s.err_text);
+    cr_assert_eq(parse(&c, &s, ARGS("-h")), 1);
+    cr_assert(strstr(s.out_text, "--max-iterations"));
+}
+
+Test(config, version)
+{
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--version")), 1);
+    cr_assert_eq(strncmp(s.out_text, "iocpu ", 6), 0, "%s", s.out_text);
+    cr_assert(strchr(s.out_text, '.'), "a version number: %s", s.out_text);
+    cr_assert_str_empty(s.err_text);
+    cr_assert_eq(parse(&c, &s, ARGS("-V")), 1);
+}
+
+Test(config, parse_can_run_again)
+{
+    config c;
+    config_defaults(&c);
+    streams s;
+    /* Stops inside a cluster of short options: getopt must not resume there. */
+    cr_assert_eq(parse(&c, &s, ARGS("-hV")), 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "5")), 0, "out: %s", s.out_text);
+    cr_assert_eq(c.port, 5);
+    cr_assert_eq(parse(&c, &s, ARGS("--bogus", "--port", "6")), -1);
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "7")), 0);
+    cr_assert_eq(c.port, 7);
+}
