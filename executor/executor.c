@@ -98,10 +98,11 @@ static void *worker_main(void *p)
     worker_arg *a = p;
     executor *ex = a->ex;
     char name[16];
-    snprintf(name, sizeof(name), "iocpu-worker%d", a->index);
-    pthread_setname_np(pthread_self(), name);
     if (ex->nice_delta)
         setpriority(PRIO_PROCESS, (id_t)gettid(), getpriority(PRIO_PROCESS, 0) + ex->nice_delta);
+    /* named only once reniced, so a thread listed by name has its final priority */
+    snprintf(name, sizeof(name), "iocpu-worker%d", a->index);
+    pthread_setname_np(pthread_self(), name);
 
     pthread_mutex_lock(&ex->mu);
     for (;;) {

@@ -15,8 +15,7 @@ static int bump_last_digit(char *e)
 {
     char *p = strchr(e, 'e');
     while (--p >= e && *p != '-') {
-        if (*p == '.')
-            continue;
+        if (*p == '.') continue;
         if (*p != '9') {
             (*p)++;
             return 1;
