@@ -325,6 +325,6 @@ int main(int argc, char **argv)
            "running=%ld late=%ld stats reads=%ld in %.2f s\n",
            seed, NJOBS + NFINAL, rejected, cancel_queued, cancel_running, cancel_late,
            monitor_reads, now_s() - t0);
-    printf("%ld passed, %ld failed\n", passed, failed);
+    printf("executor_stress: %ld checks held, %ld failed\n", passed, failed);
     return failed ? 1 : 0;
 }
