@@ -23,13 +23,18 @@ struct timer {
     void *data;
     /* private */
     uint64_t seq_;
-    size_t slot_; /* index in the heap + 1; 0 = not armed */
+    size_t slot_;  /* index in the heap (or in `later`) + 1; 0 = not armed */
+    int deferred_; /* armed during a run: waits in `later` until the run ends */
 };
 
 typedef struct timer_heap {
     timer **v;
     size_t n, cap;
     uint64_t seq;
+    /* timers (re)armed by a callback while timer_heap_run() runs */
+    timer **later;
+    size_t nlater, later_cap;
+    int running;
 } timer_heap;
 
 void timer_heap_init(timer_heap *h);
@@ -49,7 +54,7 @@ static inline int timer_active(const timer *t)
 uint64_t timer_heap_next_due(const timer_heap *h);
 static inline size_t timer_heap_count(const timer_heap *h)
 {
-    return h->n;
+    return h->n + h->nlater;
 }
 
 /*
