@@ -20,6 +20,11 @@ uint16_t server_port(const server *s);
 int server_run(server *s);
 /* Makes server_run() return; async-signal-safe and callable from any thread. */
 void server_stop(server *s);
+/*
+ * Flips the readiness switch: /readyz answers 503 from now on (the first step
+ * of a drain). Any thread; async-signal-safe (one atomic store).
+ */
+void server_set_draining(server *s);
 /* Ends every request, joins the workers, frees everything (after run returned). */
 void server_free(server *s);
 
