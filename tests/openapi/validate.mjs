@@ -1,6 +1,7 @@
 // Validates an OpenAPI document with @apidevtools/swagger-parser (schema and
 // spec checks, $refs resolved). Usage: node validate.mjs openapi.json
-// Exits 0 when valid, 1 with the validator's message otherwise.
+// ("-" reads standard input). Exits 0 when valid, 1 with the validator's
+// message otherwise.
 import { readFileSync } from "node:fs";
 import SwaggerParser from "@apidevtools/swagger-parser";
 
@@ -11,7 +12,7 @@ if (!file) {
 }
 let doc;
 try {
-  doc = JSON.parse(readFileSync(file, "utf8"));
+  doc = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
 } catch (e) {
   console.error(`openapi: ${file} is not JSON: ${e.message}`);
   process.exit(1);
