@@ -181,7 +181,7 @@ Test(http_metrics, gauges_follow_the_loop)
 {
     http_async slow;
     http_get_async(&slow, &ts, "/io/gather?delays=1.5,1.5");
-    usleep(300000);
+    wait_loop_state(&ts, "active_timers", 2, 20);
     prom_doc d;
     scrape(&d);
     cr_assert_eq(val(&d, "iocpu_loop_active_timers", ""), 2, "the gather's two timers");
@@ -222,10 +222,10 @@ Test(http_metrics_limits, executor_queue_and_rejections, .timeout = 60)
 {
     ts_start(&ts, one_worker);
     http_async running, queued;
-    http_get_async(&running, &ts, "/cpu/executor?ms=600");
-    usleep(200000);
+    http_get_async(&running, &ts, "/cpu/executor?ms=1500");
+    wait_loop_state(&ts, "executor.busy", 1, 20);
     http_get_async(&queued, &ts, "/cpu/executor?ms=10");
-    usleep(200000);
+    wait_loop_state(&ts, "executor.queued", 1, 20);
     get_ok("/cpu/executor?ms=10", 503);
     prom_doc d;
     scrape(&d);

@@ -84,8 +84,8 @@ Test(http_ops, loop_reports_lag_and_what_it_holds)
 {
     usleep(100000); /* some probe samples */
     http_async slow;
-    http_get_async(&slow, &ts, "/io/job?delay=0.6");
-    usleep(200000);
+    http_get_async(&slow, &ts, "/io/job?delay=2");
+    wait_loop_state(&ts, "active_timers", 1, 20);
     http_res r;
     http_get(&ts, "/loop", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
@@ -126,12 +126,7 @@ static double lag_around_executor_job(void)
 {
     http_async job;
     http_get_async(&job, &ts, "/cpu/executor?ms=500");
-    usleep(250000);
-    http_res mid;
-    http_get(&ts, "/loop", &mid);
-    json_t *ex = json_object_get(mid.json, "executor");
-    cr_assert_geq(num(ex, "busy"), 1, "the job should be running: %s", mid.body);
-    http_res_free(&mid);
+    wait_loop_state(&ts, "executor.busy", 1, 20); /* the job runs on a worker */
     http_join(&job);
     cr_assert_eq(job.res.status, 200);
     http_res_free(&job.res);
