@@ -116,8 +116,7 @@ void access_log_format(buf *b, const access_log_entry *e)
 static uint64_t count_lines(const char *p, size_t n)
 {
     uint64_t k = 0;
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))); q++)
         k++;
     return k;
