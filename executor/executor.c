@@ -44,6 +44,8 @@ struct executor {
     int stopping;
     int nice_delta;
     int efd;
+    executor_observer observer; /* done() thread only: set and read there */
+    void *observer_arg;
     pthread_t *threads;
     worker_arg *args;
 };
@@ -274,11 +276,18 @@ size_t executor_run_done(executor *ex)
         int status = j->started_ns ? 0 : -ECANCELED;
         j->state_ = JOB_IDLE;
         j->next_ = NULL;
+        if (ex->observer) ex->observer(ex->observer_arg, j, status);
         j->done(j, status); /* may free or resubmit j */
         ran++;
         j = next;
     }
     return ran;
+}
+
+void executor_set_observer(executor *ex, executor_observer fn, void *arg)
+{
+    ex->observer = fn;
+    ex->observer_arg = arg;
 }
 
 void executor_get_stats(executor *ex, executor_stats *st)

@@ -71,6 +71,16 @@ int executor_fd(const executor *ex);
 /* Runs every pending done() on the calling thread; returns how many ran. */
 size_t executor_run_done(executor *ex);
 
+/*
+ * An observer sees every job handed back, on the thread that runs
+ * executor_run_done() (the loop thread), just before the job's done() and with
+ * the same status; it must not free, cancel or resubmit the job. Used for
+ * metrics (queue wait, run time) without touching the jobs' owners.
+ */
+typedef void (*executor_observer)(void *arg, const executor_job *job, int status);
+/* Sets (or, with NULL, removes) the observer; call it on the done() thread. */
+void executor_set_observer(executor *ex, executor_observer fn, void *arg);
+
 void executor_get_stats(executor *ex, executor_stats *st);
 
 #endif

@@ -29,6 +29,7 @@ struct io_call {
     http_req *r;
     enum io_kind kind;
     uint64_t start_ns;
+    uint64_t wait_ns;                       /* when the first timer was armed: the IO wait begins */
     size_t n;                               /* jobs */
     size_t started, finished;               /* counts */
     size_t limit, in_flight, max_in_flight; /* semaphore */
@@ -82,6 +83,7 @@ static int slot_start(io_call *c, size_t i)
 {
     io_slot *s = &c->slots[i];
     s->start_ns = loop_now_ns();
+    if (!c->wait_ns) c->wait_ns = s->start_ns;
     c->started++;
     return loop_timer_start(http_app(c->r)->loop, &s->t, secs_to_ns(s->delay), slot_fired, s);
 }
@@ -89,6 +91,12 @@ static int slot_start(io_call *c, size_t i)
 static double elapsed(io_call *c)
 {
     return secs_since(c->start_ns);
+}
+
+/* Server-Timing "wait": the time this request spent waiting on loop timers. */
+static void add_wait_timing(io_call *c)
+{
+    if (c->wait_ns) http_add_timing(c->r, "wait", (double)(loop_now_ns() - c->wait_ns) / 1e6);
 }
 
 static json_t *done_string(io_call *c, size_t i)
@@ -100,6 +108,7 @@ static json_t *done_string(io_call *c, size_t i)
 
 static void respond_job(io_call *c)
 {
+    add_wait_timing(c);
     json_t *o = json_pack("{s:s,s:f,s:o,s:f}", "name", c->names[0], "delay", c->slots[0].delay,
                           "result", done_string(c, 0), "elapsed", elapsed(c));
     http_respond_json(c->r, 200, o);
@@ -107,6 +116,7 @@ static void respond_job(io_call *c)
 
 static void respond_gather(io_call *c)
 {
+    add_wait_timing(c);
     json_t *results = json_array(), *order = json_array();
     double sum = 0;
     for (size_t i = 0; i < c->n; i++) {
@@ -123,6 +133,7 @@ static void respond_race(io_call *c, int job_won)
 {
     double d = c->slots[0].delay;
     json_t *o;
+    add_wait_timing(c);
     if (c->kind == IO_CANCEL && !job_won)
         o = json_pack("{s:b,s:f,s:f,s:f,s:s}", "cancelled", 1, "delay", d, "after", c->after,
                       "elapsed", elapsed(c), "message", "slow task cancelled safely");
@@ -140,6 +151,7 @@ static void respond_race(io_call *c, int job_won)
 
 static void respond_semaphore(io_call *c)
 {
+    add_wait_timing(c);
     json_t *results = json_array(), *tl = json_array();
     for (size_t i = 0; i < c->n; i++) {
         io_slot *s = &c->slots[i];
@@ -203,6 +215,7 @@ static void slot_fired(timer *t)
                                          secs_between(c->start_ns, s->end_ns)));
         if (c->finished == c->n) {
             stream_json_line(c->r, json_pack("{s:b,s:f}", "done", 1, "elapsed", elapsed(c)));
+            add_wait_timing(c); /* reaches the client in the stream's trailer */
             http_stream_end(c->r);
         }
         break;

@@ -1,20 +1,26 @@
 /*
  * app.h - the state of one running server, shared by the HTTP glue and the
  * handlers. Owned by the loop thread: nothing here is touched by executor
- * workers (they only see their own jobs), except through executor.h.
+ * workers (they only see their own jobs), except through executor.h, and
+ * `draining`, which any thread or a signal handler may set.
  */
 #ifndef IOCPU_APP_H
 #define IOCPU_APP_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../executor/executor.h"
+#include "access_log.h"
 #include "config.h"
+#include "lagprobe.h"
 #include "loop.h"
+#include "metrics.h"
 
 typedef struct http_req http_req;
+typedef struct app app;
 
 struct app {
     config cfg;
@@ -27,8 +33,22 @@ struct app {
     uint64_t started_ns;
     http_req *reqs; /* every request in progress (intrusive list) */
     size_t nreqs, nsuspended;
-    int draining; /* set on shutdown: /readyz answers 503 */
+    /* The one readiness switch: once set (SIGTERM drain, shutdown) /readyz
+     * answers 503 and /metrics shows iocpu_draining 1. Any thread may set it. */
+    atomic_int draining;
+    metrics *metrics; /* request, loop-lag and executor-job metrics */
+    lagprobe *probe;  /* the 10 ms loop-lag probe timer */
+    access_log *alog; /* JSON lines on stdout; NULL without --access-log */
+    /* Tasks by status for /metrics. The task queue sets this when it is wired
+     * in; while it is NULL every count is 0. Called on the loop thread. */
+    void (*count_tasks)(app *a, metrics_tasks *out);
 };
+
+/* Loop timers armed by requests: the lag probe's own timer is not counted. */
+static inline size_t app_active_timers(const app *a)
+{
+    return loop_timer_count(a->loop) - (size_t)(a->probe && lagprobe_armed(a->probe));
+}
 
 /* Route groups (one per handlers/ file); each returns its table and size. */
 const struct route *io_routes(size_t *n);

@@ -13,19 +13,25 @@
  *      our epoll set for EPOLLRDHUP (MHD does not notice a client leaving
  *      while suspended). A later respond() stores the response, unwatches the
  *      socket and resumes; MHD calls the handler again and we queue it.
- *   completion (MHD_OPTION_NOTIFY_COMPLETED): free the handler's ctx (which
- *      cancels its timers and jobs) and the request.
+ *   completion (MHD_OPTION_NOTIFY_COMPLETED): count the request in the
+ *      metrics (by route template and status; 499 if the client left before
+ *      the answer), write its access-log line, then free the handler's ctx
+ *      (which cancels its timers and jobs) and the request.
  * Streams use a callback response: the reader copies what is buffered, or
- * suspends the connection until http_stream_write()/end() resumes it.
+ * suspends the connection until http_stream_write()/end() resumes it. Their
+ * Server-Timing header leaves before the work is done, so the final timings
+ * also go out as a chunked trailer when the stream ends.
  */
 #define _GNU_SOURCE
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "app.h"
 #include "buf.h"
@@ -40,12 +46,16 @@ struct http_req {
     app *app;
     struct MHD_Connection *conn;
     const route *route;
+    size_t slot; /* metrics slot: the route's index, or the unmatched slot */
     const char *method;
     uint64_t start_ns;
-    struct MHD_Response *response; /* built, not yet queued */
+    struct MHD_Response *response;  /* built, not yet queued */
+    struct MHD_Response *streaming; /* a queued stream (for its trailer), not owned */
     unsigned status;
+    uint64_t bytes; /* body bytes handed to MHD */
     unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
-        stream_ended : 1, too_large : 1;
+        stream_begun : 1, stream_ended : 1, too_large : 1, head : 1;
+    char *log; /* with --access-log: "<method>\0<path>\0<client>" */
     loop_watcher conn_w;
     void *ctx;
     void (*ctx_free)(void *ctx);
@@ -193,6 +203,7 @@ void http_respond_data(http_req *r, unsigned status, const char *ctype, char *da
         free(data);
     else
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (resp && !r->responded && !r->response && !r->aborted) r->bytes = len;
     set_response(r, status, resp);
 }
 
@@ -220,13 +231,19 @@ void http_respond_busy(http_req *r, const char *detail)
     http_respond_detail(r, 503, detail);
 }
 
+/* "<phases>total;dur=<ms since the request began>" */
+static void server_timing(http_req *r, char *out, size_t len)
+{
+    double total = (double)(loop_now_ns() - r->start_ns) / 1e6;
+    snprintf(out, len, "%stotal;dur=%.3f", r->timing, total);
+}
+
 /* Adds Server-Timing and the handler's headers, then queues the response. */
 static enum MHD_Result queue(http_req *r)
 {
     struct MHD_Response *resp = r->response;
     char st[sizeof(r->timing) + 32];
-    double total = (double)(loop_now_ns() - r->start_ns) / 1e6;
-    snprintf(st, sizeof(st), "%stotal;dur=%.3f", r->timing, total);
+    server_timing(r, st, sizeof(st));
     MHD_add_response_header(resp, "Server-Timing", st);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
@@ -234,6 +251,7 @@ static enum MHD_Result queue(http_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->response = NULL;
     r->responded = 1;
+    if (r->stream_begun) r->streaming = resp; /* MHD holds its reference until the request ends */
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -250,9 +268,16 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         size_t n = r->stream.len < max ? r->stream.len : max;
         memcpy(out, r->stream.p, n);
         buf_consume(&r->stream, n);
+        r->bytes += n;
         return (ssize_t)n;
     }
-    if (r->stream_ended) return MHD_CONTENT_READER_END_OF_STREAM;
+    if (r->stream_ended) {
+        char st[sizeof(r->timing) + 32];
+        server_timing(r, st, sizeof(st));
+        if (r->streaming) /* the final timings, as a chunked trailer */
+            MHD_add_response_footer(r->streaming, "Server-Timing", st);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
     if (suspend(r) < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
     return 0;
 }
@@ -264,6 +289,8 @@ int http_stream_begin(http_req *r, unsigned status, const char *ctype)
     if (!resp) return -ENOMEM;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    MHD_add_response_header(resp, "Trailer", "Server-Timing");
+    if (!r->responded && !r->response && !r->aborted) r->stream_begun = 1;
     set_response(r, status, resp);
     return 0;
 }
@@ -283,20 +310,68 @@ void http_stream_end(http_req *r)
 
 /* --- MHD callbacks ---------------------------------------------------------- */
 
-static http_req *req_new(app *a, struct MHD_Connection *c, const char *method)
+/* What the access log needs, copied: MHD's strings do not outlive the request. */
+static char *log_fields(struct MHD_Connection *c, const char *method, const char *url)
+{
+    char client[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof(client));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof(client));
+    size_t lm = strlen(method) + 1, lu = strlen(url) + 1, lc = strlen(client) + 1;
+    char *p = malloc(lm + lu + lc);
+    if (p) {
+        memcpy(p, method, lm);
+        memcpy(p + lm, url, lu);
+        memcpy(p + lm + lu, client, lc);
+    }
+    return p;
+}
+
+static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, const char *url)
 {
     http_req *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->app = a;
     r->conn = c;
     r->method = method;
+    r->head = strcmp(method, "HEAD") == 0;
+    r->slot = metrics_unmatched_slot(a->metrics, method);
     r->start_ns = loop_now_ns();
     r->conn_w.fd = -1;
+    if (a->alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
     r->next = a->reqs;
     if (a->reqs) a->reqs->prev = r;
     a->reqs = r;
     a->nreqs++;
     return r;
+}
+
+/* The request is over: count it and log it. */
+static void finish(http_req *r)
+{
+    app *a = r->app;
+    uint64_t end = loop_now_ns();
+    unsigned status = r->responded ? r->status : METRICS_STATUS_CLIENT_CLOSED;
+    metrics_request(a->metrics, r->slot, status, (double)(end - r->start_ns) / 1e9);
+    if (a->alog && r->log) {
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        const char *method = r->log, *path = method + strlen(method) + 1;
+        access_log_entry e = {
+            .wall_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
+            .method = method,
+            .path = path,
+            .client = path + strlen(path) + 1,
+            .status = status,
+            .duration_ms = (double)(end - r->start_ns) / 1e6,
+            .bytes = r->responded && !r->head ? r->bytes : 0,
+        };
+        access_log_write(a->alog, &e);
+    }
 }
 
 static void req_free(http_req *r)
@@ -310,6 +385,7 @@ static void req_free(http_req *r)
     if (r->response) MHD_destroy_response(r->response);
     buf_free(&r->body);
     buf_free(&r->stream);
+    free(r->log);
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -319,11 +395,22 @@ static void req_free(http_req *r)
     free(r);
 }
 
+/* Index of rt in the route table: its metrics slot (a handful of compares). */
+static size_t route_index(const route *rt)
+{
+    size_t n;
+    const route *const *all = router_all(&n);
+    for (size_t i = 0; i < n; i++)
+        if (all[i] == rt) return i;
+    return n;
+}
+
 static void dispatch(http_req *r, const char *url)
 {
     char allow[64];
     r->route = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
     if (r->route) {
+        r->slot = route_index(r->route);
         r->route->fn(r);
     } else if (allow[0]) {
         http_add_header(r, "Allow", allow);
@@ -340,7 +427,7 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
     http_req *r = *con_cls;
     (void)version;
     if (!r) {
-        r = req_new(cls, c, method);
+        r = req_new(cls, c, method, url);
         if (!r) return MHD_NO;
         *con_cls = r;
         return MHD_YES;
@@ -354,7 +441,12 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
             buf_append(&r->body, upload, *upload_size);
         *upload_size = 0;
         if (r->too_large && !r->dispatched) {
+            char allow[64];
             r->dispatched = 1;
+            /* counted under its route, though the handler never runs */
+            const route *rt =
+                router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+            if (rt) r->slot = route_index(rt);
             http_respond_detail(r, 413, "Request body too large");
             return queue(r);
         }
@@ -379,7 +471,10 @@ void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_
     (void)cls;
     (void)c;
     (void)toe;
-    if (*con_cls) req_free(*con_cls);
+    if (*con_cls) {
+        finish(*con_cls);
+        req_free(*con_cls);
+    }
     *con_cls = NULL;
 }
 

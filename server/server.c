@@ -12,6 +12,9 @@
  * connections on an internal ready list).
  * Shutdown: server_stop() ends the loop at once; server_drain() (SIGTERM)
  * first lets requests finish, bounded by --grace (see server.h).
+ * Observability lives on the loop thread too: the lag probe is a loop timer,
+ * job metrics are taken by an executor observer as done() callbacks run here,
+ * and the access log writes stdout through a non-blocking watcher.
  */
 #define _GNU_SOURCE
 #include "server.h"
@@ -27,14 +30,22 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "app.h"
 #include "http_internal.h"
+#include "router.h"
+
+#define LAG_PERIOD_NS (10 * 1000000ull)    /* the probe fires every 10 ms */
+#define LAG_WINDOW_NS (10 * 1000000000ull) /* /loop summarises the last 10 s */
+#define ACCESS_LOG_BUFFER (256 * 1024)     /* bytes of log lines that may wait */
+#define ACCESS_LOG_FLUSH_MS 1000           /* spent flushing them at exit */
 
 struct server {
     app a;
     atomic_int drain_requested; /* set by server_drain() from any thread */
+    int drain_started;          /* loop thread: the drain is under way */
     timer grace_timer;          /* drain deadline, then the final cut-off */
 };
 
@@ -63,7 +74,8 @@ static void on_grace(timer *t)
 static void start_drain(server *s)
 {
     app *a = &s->a;
-    a->draining = 1;
+    s->drain_started = 1;
+    atomic_store(&a->draining, 1);
     MHD_socket fd = MHD_quiesce_daemon(a->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* external-epoll mode: ours to close; new connections are refused */
@@ -76,8 +88,8 @@ static void mhd_after_poll(void *arg)
     server *s = arg;
     app *a = &s->a;
     MHD_run(a->mhd);
-    if (!a->draining && atomic_load(&s->drain_requested)) start_drain(s);
-    if (a->draining && a->nreqs == 0) loop_stop(a->loop);
+    if (!s->drain_started && atomic_load(&s->drain_requested)) start_drain(s);
+    if (s->drain_started && a->nreqs == 0) loop_stop(a->loop);
 }
 
 static void on_mhd_ready(loop_watcher *w, uint32_t events)
@@ -91,6 +103,35 @@ static void on_executor_done(loop_watcher *w, uint32_t events)
     app *a = w->data;
     (void)events;
     executor_run_done(a->ex);
+}
+
+static void on_lag_sample(void *arg, uint64_t lag_ns)
+{
+    app *a = arg;
+    metrics_loop_lag(a->metrics, (double)lag_ns / 1e9);
+}
+
+/* Executor observer: queue wait and run time of every job that ran. */
+static void on_job_back(void *arg, const executor_job *j, int status)
+{
+    app *a = arg;
+    if (status == 0 && j->started_ns)
+        metrics_job(a->metrics, (double)(j->started_ns - j->queued_ns) / 1e9,
+                    (double)(j->finished_ns - j->started_ns) / 1e9);
+}
+
+/* Metrics label every route by its method and path template. */
+static int new_metrics(app *a)
+{
+    size_t n;
+    const route *const *all = router_all(&n);
+    metrics_route *labels = calloc(n ? n : 1, sizeof(*labels));
+    if (!labels) return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (metrics_route){all[i]->method, all[i]->path};
+    int rc = metrics_new(&a->metrics, labels, n);
+    free(labels);
+    return rc;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -153,9 +194,18 @@ int server_new(server **out, const config *cfg)
         goto err_free;
     }
     if ((err = loop_new(&a->loop)) < 0) goto err_free;
+    if ((err = new_metrics(a)) < 0) goto err_loop;
+    err = lagprobe_new(&a->probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
+    if (err < 0) goto err_metrics;
+    if (cfg->access_log &&
+        (err = access_log_new(&a->alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
+        fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
+        goto err_probe;
+    }
     if ((err = executor_new(&a->ex, (size_t)cfg->workers, (size_t)cfg->queue,
                             (int)cfg->worker_nice)) < 0)
-        goto err_loop;
+        goto err_alog;
+    executor_set_observer(a->ex, on_job_back, a);
     raise_nofile(cfg->max_connections);
     a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
@@ -188,6 +238,12 @@ err_mhd:
     MHD_stop_daemon(a->mhd);
 err_executor:
     executor_free(a->ex);
+err_alog:
+    access_log_free(a->alog, 0);
+err_probe:
+    lagprobe_free(a->probe);
+err_metrics:
+    metrics_free(a->metrics);
 err_loop:
     loop_free(a->loop);
 err_free:
@@ -202,6 +258,8 @@ uint16_t server_port(const server *s)
 
 int server_run(server *s)
 {
+    int err = lagprobe_start(s->a.probe); /* armed here so startup is not counted as lag */
+    if (err < 0) return err;
     return loop_run(s->a.loop);
 }
 
@@ -216,11 +274,16 @@ void server_drain(server *s)
     loop_wake(s->a.loop);
 }
 
+void server_set_draining(server *s)
+{
+    atomic_store(&s->a.draining, 1);
+}
+
 void server_free(server *s)
 {
     if (!s) return;
     app *a = &s->a;
-    a->draining = 1;
+    atomic_store(&a->draining, 1);
     loop_timer_cancel(a->loop, &s->grace_timer);
     /* MHD must not be stopped with suspended connections: end them first. */
     http_internal_abort_all(a);
@@ -228,6 +291,9 @@ void server_free(server *s)
         MHD_run(a->mhd);
     MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
     executor_free(a->ex);    /* joins workers, then runs the last done() callbacks */
+    access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
+    lagprobe_free(a->probe);
     loop_free(a->loop);
+    metrics_free(a->metrics);
     free(s);
 }

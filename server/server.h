@@ -28,6 +28,11 @@ void server_stop(server *s);
  * streams end. server_run() returns once no request is left.
  */
 void server_drain(server *s);
+/*
+ * Flips the readiness switch: /readyz answers 503 from now on (the first step
+ * of a drain). Any thread; async-signal-safe (one atomic store).
+ */
+void server_set_draining(server *s);
 /* Ends every request, joins the workers, frees everything (after run returned). */
 void server_free(server *s);
 

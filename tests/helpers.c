@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static void *run_loop(void *p)
 {
@@ -259,4 +260,24 @@ int http_get_abandon(const test_server *t, const char *path, long ms)
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
     return rc == CURLE_OPERATION_TIMEDOUT ? 0 : -1;
+}
+
+void wait_loop_state(const test_server *t, const char *field, long long want, double timeout_s)
+{
+    char top[32];
+    const char *sub = strchr(field, '.');
+    snprintf(top, sizeof(top), "%.*s", sub ? (int)(sub - field) : (int)strlen(field), field);
+    double t0 = now_secs();
+    for (;;) {
+        http_res r;
+        http_get(t, "/loop", &r);
+        json_t *v = json_object_get(r.json, top);
+        if (sub) v = json_object_get(v, sub + 1);
+        long long got = json_is_number(v) ? (long long)json_number_value(v) : -1;
+        http_res_free(&r);
+        if (got == want) return;
+        cr_assert_lt(now_secs() - t0, timeout_s, "/loop %s stayed %lld, expected %lld", field, got,
+                     want);
+        usleep(10000);
+    }
 }

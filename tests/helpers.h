@@ -62,6 +62,10 @@ int http_get_many(const test_server *t, const char *path, int n, double *secs);
  * Returns the number of lines (at most max). */
 int http_get_lines(const test_server *t, const char *path, char **lines, double *at, int max);
 
+/* Polls GET /loop until `field` (top-level, or "executor.busy") equals want;
+ * fails the test after timeout_s. For tests that must not race a busy machine. */
+void wait_loop_state(const test_server *t, const char *field, long long want, double timeout_s);
+
 double now_secs(void);
 /* Number of open fds of this process. */
 int count_fds(void);
