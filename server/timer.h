@@ -23,13 +23,20 @@ struct timer {
     void *data;
     /* private */
     uint64_t seq_;
-    size_t slot_; /* index in the heap + 1; 0 = not armed */
+    size_t slot_; /* index in the heap + 1, or TIMER_PARKED_; 0 = not armed */
+    timer *park_prev_, *park_next_;
 };
+
+/* slot_ of a timer re-armed for a past time during timer_heap_run(): it is
+ * held aside until that run ends, then goes back into the heap. */
+#define TIMER_PARKED_ SIZE_MAX
 
 typedef struct timer_heap {
     timer **v;
     size_t n, cap;
     uint64_t seq;
+    timer *parked; /* only non-empty inside timer_heap_run() */
+    size_t nparked;
 } timer_heap;
 
 void timer_heap_init(timer_heap *h);
@@ -49,7 +56,7 @@ static inline int timer_active(const timer *t)
 uint64_t timer_heap_next_due(const timer_heap *h);
 static inline size_t timer_heap_count(const timer_heap *h)
 {
-    return h->n;
+    return h->n + h->nparked;
 }
 
 /*
