@@ -15,11 +15,13 @@
 #include "loop.h"
 
 typedef struct http_req http_req;
+typedef struct taskstore taskstore;
 
 struct app {
     config cfg;
     loop *loop;
     executor *ex;
+    taskstore *tasks;   /* background tasks (handlers/taskstore.h) */
     struct MHD_Daemon *mhd;
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
     loop_watcher ex_w;  /* the executor's completion eventfd */
@@ -34,5 +36,6 @@ struct app {
 const struct route *io_routes(size_t *n);
 const struct route *cpu_routes(size_t *n);
 const struct route *ops_routes(size_t *n);
+const struct route *tasks_routes(size_t *n);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include "../handlers/taskstore.h"
 #include "app.h"
 #include "http_internal.h"
 
@@ -130,6 +132,10 @@ int server_new(server **out, const config *cfg)
     if ((err = executor_new(&a->ex, (size_t)cfg->workers, (size_t)cfg->queue,
                             (int)cfg->worker_nice)) < 0)
         goto err_loop;
+    taskstore_limits tl = {(size_t)cfg->max_tasks, (size_t)cfg->task_keep,
+                           (uint64_t)llround(cfg->task_ttl * 1e9)};
+    if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0)
+        goto err_executor;
     raise_nofile(cfg->max_connections);
     a->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, http_internal_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
@@ -142,7 +148,7 @@ int server_new(server **out, const config *cfg)
     if (!a->mhd) {
         err = -EADDRNOTAVAIL;
         fprintf(stderr, "iocpu: cannot listen on %s:%ld\n", cfg->host, cfg->port);
-        goto err_executor;
+        goto err_tasks;
     }
     a->port = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
     a->mhd_w.fd = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
@@ -161,6 +167,8 @@ int server_new(server **out, const config *cfg)
 
 err_mhd:
     MHD_stop_daemon(a->mhd);
+err_tasks:
+    taskstore_free(a->tasks); /* still empty */
 err_executor:
     executor_free(a->ex);
 err_loop:
@@ -197,6 +205,7 @@ void server_free(server *s)
         MHD_run(a->mhd);
     MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
     executor_free(a->ex);    /* joins workers, then runs the last done() callbacks */
+    taskstore_free(a->tasks); /* every job is back: cancels IO timers, frees the tasks */
     loop_free(a->loop);
     free(s);
 }
