@@ -100,14 +100,20 @@ void taskstore_free(taskstore *ts);
  */
 int taskstore_create(taskstore *ts, const task_spec *spec, task **out);
 
-/* The task with this id (exactly 32 lowercase hex characters), or NULL. */
+/*
+ * The task with this id (exactly 32 lowercase hex characters), or NULL. A
+ * task pointer stays valid at least until the caller returns to the loop:
+ * tasks are only evicted from the store's own timer, and never while they
+ * have waiters.
+ */
 task *taskstore_find(taskstore *ts, const char *id);
 
 /*
  * Cancels a task that has not ended: a queued job leaves the executor queue,
  * a running one is asked to stop (its worker is free at its next cancel
  * check), an IO task's timer is disarmed. The task is `cancelled` at once
- * and its waiters are woken. 0, or -EALREADY when it had already ended.
+ * and its waiters are woken. 0, or -EALREADY when it had already ended
+ * (also when a CPU job's work has just returned: it is then recorded as done).
  */
 int taskstore_cancel(taskstore *ts, task *t);
 
@@ -130,6 +136,7 @@ void taskstore_view(taskstore *ts, task *t, task_view *v);
 task *taskstore_newest(taskstore *ts);
 task *taskstore_older(task *t);
 
+/* Counts of the tasks in the store (O(1)). */
 void taskstore_get_stats(const taskstore *ts, taskstore_stats *st);
 
 /* "queued", "running", ... */
