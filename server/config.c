@@ -50,7 +50,7 @@ static const opt OPTS[] = {
     {"grace", "IOCPU_GRACE", T_DOUBLE, OFF(grace), 0, 3600,
      "seconds to drain on SIGTERM/SIGINT (10)"},
     {"max-tasks", "IOCPU_MAX_TASKS", T_LONG, OFF(max_tasks), 1, 1000000,
-     "tasks queued or running at once; beyond it POST /tasks is a 503 (10000)"},
+     "tasks queued or running at once; beyond it POST /tasks gets 503 (10000)"},
     {"task-keep", "IOCPU_TASK_KEEP", T_LONG, OFF(task_keep), 0, 1000000,
      "finished tasks kept; the oldest is forgotten first (1000)"},
     {"task-ttl", "IOCPU_TASK_TTL", T_DOUBLE, OFF(task_ttl), 0, 604800,
