@@ -84,7 +84,7 @@ static void metrics_page(http_req *r)
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };
     executor_get_stats(a->ex, &live.ex);
-    if (a->count_tasks) a->count_tasks(a, &live.tasks);
+    tasks_count(a, &live.tasks);
     buf b = BUF_INIT;
     metrics_render(a->metrics, &live, &b);
     if (b.oom) {

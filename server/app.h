@@ -21,11 +21,13 @@
 
 typedef struct http_req http_req;
 typedef struct app app;
+typedef struct taskstore taskstore;
 
 struct app {
     config cfg;
     loop *loop;
     executor *ex;
+    taskstore *tasks; /* background tasks (handlers/taskstore.h) */
     struct MHD_Daemon *mhd;
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
     loop_watcher ex_w;  /* the executor's completion eventfd */
@@ -39,9 +41,6 @@ struct app {
     metrics *metrics; /* request, loop-lag and executor-job metrics */
     lagprobe *probe;  /* the 10 ms loop-lag probe timer */
     access_log *alog; /* JSON lines on stdout; NULL without --access-log */
-    /* Tasks by status for /metrics. The task queue sets this when it is wired
-     * in; while it is NULL every count is 0. Called on the loop thread. */
-    void (*count_tasks)(app *a, metrics_tasks *out);
 };
 
 /* Loop timers armed by requests: the lag probe's own timer is not counted. */
@@ -54,5 +53,9 @@ static inline size_t app_active_timers(const app *a)
 const struct route *io_routes(size_t *n);
 const struct route *cpu_routes(size_t *n);
 const struct route *ops_routes(size_t *n);
+
+/* Tasks in the store by status, for /metrics (handlers/tasks.c; O(tasks kept)). */
+void tasks_count(app *a, metrics_tasks *out);
+const struct route *tasks_routes(size_t *n);
 
 #endif

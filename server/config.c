@@ -49,6 +49,12 @@ static const opt OPTS[] = {
      "nice increment of executor threads vs the loop (5)"},
     {"grace", "IOCPU_GRACE", T_DOUBLE, OFF(grace), 0, 3600,
      "seconds to drain on SIGTERM/SIGINT (10)"},
+    {"max-tasks", "IOCPU_MAX_TASKS", T_LONG, OFF(max_tasks), 1, 1000000,
+     "tasks queued or running at once; beyond it POST /tasks gets 503 (10000)"},
+    {"task-keep", "IOCPU_TASK_KEEP", T_LONG, OFF(task_keep), 0, 1000000,
+     "finished tasks kept; the oldest is forgotten first (1000)"},
+    {"task-ttl", "IOCPU_TASK_TTL", T_DOUBLE, OFF(task_ttl), 0, 604800,
+     "seconds a finished task is kept (300)"},
     {"access-log", "IOCPU_ACCESS_LOG", T_FLAG, OFF(access_log), 0, 1,
      "JSON access log lines on stdout (off)"},
 };
@@ -71,6 +77,9 @@ void config_defaults(config *c)
     c->conn_memory = 8192;
     c->worker_nice = 5;
     c->grace = 10;
+    c->max_tasks = 10000;
+    c->task_keep = 1000;
+    c->task_ttl = 300;
 }
 
 static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)

@@ -22,6 +22,9 @@ typedef struct config {
     long conn_memory;  /* bytes of MHD memory pool per connection */
     long worker_nice;  /* nice increment of worker threads */
     double grace;      /* seconds to drain on SIGTERM/SIGINT */
+    long max_tasks;    /* tasks queued or running at once */
+    long task_keep;    /* finished tasks kept for GET /tasks/<id> */
+    double task_ttl;   /* seconds a finished task is kept */
     int access_log;
 } config;
 

@@ -55,7 +55,8 @@ struct http_req {
     uint64_t bytes; /* body bytes handed to MHD */
     unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
         stream_begun : 1, stream_ended : 1, too_large : 1, head : 1;
-    char *log; /* with --access-log: "<method>\0<path>\0<client>" */
+    char *log;        /* with --access-log: "<method>\0<path>\0<client>" */
+    size_t discarded; /* body bytes dropped past HTTP_BODY_MAX */
     loop_watcher conn_w;
     void *ctx;
     void (*ctx_free)(void *ctx);
@@ -420,6 +421,25 @@ static void dispatch(http_req *r, const char *url)
     }
 }
 
+/* A Content-Length above HTTP_BODY_MAX (chunked bodies are checked as they come). */
+static int declared_too_large(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int64_t n;
+    return cl && parse_int64(cl, &n) == 0 && n > HTTP_BODY_MAX;
+}
+
+/* 413, counted under the route it was for, though the handler never runs. */
+static void reject_too_large(http_req *r, const char *url)
+{
+    char allow[64];
+    r->dispatched = 1;
+    const route *rt = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+    if (rt) r->slot = route_index(rt);
+    http_respond_detail(r, 413, "Request body too large");
+}
+
 enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, const char *url,
                                          const char *method, const char *version,
                                          const char *upload, size_t *upload_size, void **con_cls)
@@ -430,29 +450,32 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
         r = req_new(cls, c, method, url);
         if (!r) return MHD_NO;
         *con_cls = r;
-        return MHD_YES;
+        if (!declared_too_large(c)) return MHD_YES;
+        /* refused before a byte of the body is read (no 100 Continue is sent);
+         * MHD closes the connection after this early answer */
+        reject_too_large(r, url);
+        return queue(r);
     }
     if (r->response) return queue(r);
     if (r->aborted) return MHD_NO;
     if (*upload_size) {
-        if (r->body.len + *upload_size > HTTP_BODY_MAX)
+        /* MHD 0.9.75 accepts no response while a body streams in: past the
+         * limit, stop keeping it, answer 413 once it ended, and drop a
+         * connection whose body goes on far beyond the limit */
+        if (r->too_large || r->body.len + *upload_size > HTTP_BODY_MAX) {
             r->too_large = 1;
-        else
+            r->discarded += *upload_size;
+        } else {
             buf_append(&r->body, upload, *upload_size);
-        *upload_size = 0;
-        if (r->too_large && !r->dispatched) {
-            char allow[64];
-            r->dispatched = 1;
-            /* counted under its route, though the handler never runs */
-            const route *rt =
-                router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
-            if (rt) r->slot = route_index(rt);
-            http_respond_detail(r, 413, "Request body too large");
-            return queue(r);
         }
-        return MHD_YES;
+        *upload_size = 0;
+        return r->discarded > HTTP_BODY_DROP ? MHD_NO : MHD_YES;
     }
     if (r->dispatched) return MHD_YES;
+    if (r->too_large) {
+        reject_too_large(r, url);
+        return queue(r);
+    }
     r->dispatched = 1;
     r->in_handler = 1;
     dispatch(r, url);

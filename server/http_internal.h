@@ -9,7 +9,10 @@
 #include "app.h"
 #include "http.h"
 
+/* Request bodies above this get 413; one that goes on past HTTP_BODY_DROP
+ * (chunked, with no Content-Length to refuse it up front) is cut off. */
 #define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_BODY_DROP (16 * HTTP_BODY_MAX)
 
 enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, const char *url,
                                          const char *method, const char *version,

@@ -28,6 +28,7 @@ static void build(void)
     add_group(ops_routes);
     add_group(io_routes);
     add_group(cpu_routes);
+    add_group(tasks_routes);
 }
 
 const route *const *router_all(size_t *n)

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "../handlers/taskstore.h"
 #include "app.h"
 #include "http_internal.h"
 #include "router.h"
@@ -206,6 +208,9 @@ int server_new(server **out, const config *cfg)
                             (int)cfg->worker_nice)) < 0)
         goto err_alog;
     executor_set_observer(a->ex, on_job_back, a);
+    taskstore_limits tl = {(size_t)cfg->max_tasks, (size_t)cfg->task_keep,
+                           (uint64_t)llround(cfg->task_ttl * 1e9)};
+    if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0) goto err_executor;
     raise_nofile(cfg->max_connections);
     a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
@@ -217,7 +222,7 @@ int server_new(server **out, const config *cfg)
     if (!a->mhd) {
         err = -EADDRNOTAVAIL;
         fprintf(stderr, "iocpu: cannot listen on %s:%ld\n", cfg->host, cfg->port);
-        goto err_executor;
+        goto err_tasks;
     }
     a->port = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
     a->mhd_w.fd = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
@@ -236,6 +241,8 @@ int server_new(server **out, const config *cfg)
 
 err_mhd:
     MHD_stop_daemon(a->mhd);
+err_tasks:
+    taskstore_free(a->tasks); /* still empty */
 err_executor:
     executor_free(a->ex);
 err_alog:
@@ -289,8 +296,9 @@ void server_free(server *s)
     http_internal_abort_all(a);
     for (int i = 0; i < 8 && a->nsuspended; i++)
         MHD_run(a->mhd);
-    MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
-    executor_free(a->ex);    /* joins workers, then runs the last done() callbacks */
+    MHD_stop_daemon(a->mhd);  /* closes the rest; each request's ctx cancels its work */
+    executor_free(a->ex);     /* joins workers, then runs the last done() callbacks */
+    taskstore_free(a->tasks); /* every job is back: cancels IO timers, frees the tasks */
     access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
     lagprobe_free(a->probe);
     loop_free(a->loop);

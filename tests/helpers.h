@@ -58,6 +58,14 @@ int http_get_abandon(const test_server *t, const char *path, long ms);
  * Returns how many got 200; *secs = wall time until the last one ended. */
 int http_get_many(const test_server *t, const char *path, int n, double *secs);
 
+/* Like http_get_many, but counts the 200 responses whose body contains needle. */
+int http_get_many_matching(const test_server *t, const char *path, int n, const char *needle,
+                           double *secs);
+
+/* POST body[0..len) with Transfer-Encoding: chunked (no Content-Length). */
+int http_post_chunked(const test_server *t, const char *path, const char *body, size_t len,
+                      http_res *res);
+
 /* GET path, recording when each body line arrives (seconds since the start).
  * Returns the number of lines (at most max). */
 int http_get_lines(const test_server *t, const char *path, char **lines, double *at, int max);

@@ -403,10 +403,61 @@ Test(timer, next_due_tracks_the_earliest)
     timer_cancel(&h, &b.t);
     cr_assert_eq(timer_heap_next_due(&h), 200);
     start(&h, &a, 0);
-    cr_assert_eq(timer_heap_next_due(&h), 0);
+    cr_assert_leq(timer_heap_next_due(&h), 5000, "timers re-armed in the past are due at once");
     cr_assert_eq(timer_heap_run(&h, 0), 1);
     cr_assert_eq(timer_heap_next_due(&h), 200);
     cr_assert_eq(timer_heap_run(&h, 200), 1);
     cr_assert_eq(timer_heap_next_due(&h), UINT64_MAX);
     timer_heap_free(&h);
+}
+
+Test(timer, timer_rearmed_in_the_past_can_be_cancelled_in_the_same_run)
+{
+    timer_heap h;
+    fire_log log = {0};
+    ttimer a, b, c, d;
+    timer_heap_init(&h);
+    tt_init(&a, 0, &log, &h);
+    tt_init(&b, 1, &log, &h);
+    tt_init(&c, 2, &log, &h);
+    tt_init(&d, 3, &log, &h);
+    a.victim = &b.t; /* a re-arms b for a past time: b is held aside until the run ends */
+    c.victim = &b.t; /* then c, due after a, cancels b while it is held aside */
+    cr_assert_eq(timer_start(&h, &a.t, 10, on_fire_rearm_other, &a), 0);
+    start(&h, &b, 90);
+    cr_assert_eq(timer_start(&h, &c.t, 20, on_fire_cancel, &c), 0);
+    start(&h, &d, 30);
+    cr_assert_eq(timer_heap_run(&h, 50), 3, "a, c and d fire; b, re-armed at 1, waits");
+    cr_assert_eq(log.ids[0], 0);
+    cr_assert_eq(log.ids[1], 2);
+    cr_assert_eq(log.ids[2], 3);
+    cr_assert(!timer_active(&b.t), "cancelled while held aside");
+    cr_assert_eq(timer_heap_count(&h), 0);
+    cr_assert_eq(timer_heap_run(&h, 100), 0);
+    timer_heap_free(&h);
+}
+
+Test(timer, parked_timers_go_back_into_the_heap)
+{
+    enum { N = 200 };
+    timer_heap h;
+    fire_log log = {0};
+    static ttimer t[N];
+    timer_heap_init(&h);
+    /* every timer re-arms itself in the past: each run fires each exactly once */
+    for (int i = 0; i < N; i++) {
+        tt_init(&t[i], i, &log, &h);
+        t[i].rearm = (uint64_t)i;
+        cr_assert_eq(timer_start(&h, &t[i].t, 1000 + (uint64_t)i, on_fire_rearm_self, &t[i]), 0);
+    }
+    cr_assert_eq(timer_heap_run(&h, 5000), N);
+    cr_assert_eq(timer_heap_count(&h), N);
+    check_heap(&h);
+    cr_assert_leq(timer_heap_next_due(&h), 5000, "timers re-armed in the past are due at once");
+    cr_assert_eq(timer_heap_run(&h, 5000), N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(log.ids[N + i], i, "second run in due order");
+    timer_heap_free(&h);
+    for (int i = 0; i < N; i++)
+        cr_assert(!timer_active(&t[i].t));
 }
