@@ -184,16 +184,21 @@ static void submit_all(http_req *r, const int64_t *ns, size_t n, const cpu_args 
     http_defer(r);
 }
 
+/* n and iterations (or ms) of a single job; 0, or -1 with the errors in p. */
+static int parse_single(http_req *r, params *p, cpu_args *a)
+{
+    param_int64(p, "n", http_arg(r, "n"), 3, INT64_MIN, INT64_MAX, &a->n);
+    parse_work(r, p, a);
+    return params_ok(p) ? 0 : -1;
+}
+
 static void cpu_executor(http_req *r)
 {
     params p;
     params_init(&p, "query");
-    int64_t n;
     cpu_args a;
-    param_int64(&p, "n", http_arg(r, "n"), 3, INT64_MIN, INT64_MAX, &n);
-    parse_work(r, &p, &a);
-    if (params_ok(&p))
-        submit_all(r, &n, 1, &a, 0);
+    if (parse_single(r, &p, &a) == 0)
+        submit_all(r, &a.n, 1, &a, 0);
     else
         http_respond_invalid(r, &p);
     params_free(&p);
@@ -223,16 +228,14 @@ static void cpu_blocking(http_req *r)
 {
     params p;
     params_init(&p, "query");
-    int64_t n;
     cpu_args a;
-    param_int64(&p, "n", http_arg(r, "n"), 3, INT64_MIN, INT64_MAX, &n);
-    parse_work(r, &p, &a);
-    if (!params_ok(&p)) {
+    if (parse_single(r, &p, &a) < 0) {
         http_respond_invalid(r, &p);
         params_free(&p);
         return;
     }
     params_free(&p);
+    int64_t n = a.n;
     cpu_heavy_out out;
     uint64_t t0 = loop_now_ns();
     run(n, a.iterations, a.ms, NULL, &out); /* nothing else on this loop runs meanwhile */

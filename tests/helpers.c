@@ -81,14 +81,16 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     return add;
 }
 
-int http_do(const test_server *t, const char *method, const char *path, const char *body,
-            http_res *res)
+/* One request; len < 0: body is a C string. extra: a header line or NULL. */
+static int perform(const test_server *t, const char *method, const char *path, const char *body,
+                   long len, const char *extra, http_res *res)
 {
     memset(res, 0, sizeof(*res));
     char url[4096];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", t->port, path);
     CURL *c = curl_easy_init();
     sink b = {0}, h = {0};
+    struct curl_slist *hdrs = extra ? curl_slist_append(NULL, extra) : NULL;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
@@ -96,19 +98,28 @@ int http_do(const test_server *t, const char *method, const char *path, const ch
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (hdrs) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     if (method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (method && !strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (body && len >= 0) curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, len);
     double t0 = now_secs();
     CURLcode rc = curl_easy_perform(c);
     res->secs = now_secs() - t0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     res->body = b.p ? b.p : strdup("");
     res->body_len = b.len;
     res->headers = h.p ? h.p : strdup("");
     if (res->body_len && res->body[0] == '{') res->json = json_loads(res->body, 0, NULL);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+int http_do(const test_server *t, const char *method, const char *path, const char *body,
+            http_res *res)
+{
+    return perform(t, method, path, body, -1, NULL, res);
 }
 
 int http_get(const test_server *t, const char *path, http_res *res)
@@ -309,31 +320,15 @@ void wait_loop_state(const test_server *t, const char *field, long long want, do
 int http_post_chunked(const test_server *t, const char *path, const char *body, size_t len,
                       http_res *res)
 {
-    memset(res, 0, sizeof(*res));
-    char url[4096];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", t->port, path);
-    CURL *c = curl_easy_init();
-    sink b = {0}, h = {0};
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Transfer-Encoding: chunked");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    double t0 = now_secs();
-    CURLcode rc = curl_easy_perform(c);
-    res->secs = now_secs() - t0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(hdrs);
-    res->body = b.p ? b.p : strdup("");
-    res->body_len = b.len;
-    res->headers = h.p ? h.p : strdup("");
-    if (res->body_len && res->body[0] == '{') res->json = json_loads(res->body, 0, NULL);
-    return rc == CURLE_OK ? 0 : -1;
+    return perform(t, NULL, path, body, (long)len, "Transfer-Encoding: chunked", res);
+}
+
+json_int_t cpu_heavy_reference(int64_t n, int64_t it)
+{
+    json_int_t s = 0;
+    for (int64_t i = 0; i < it; i++) {
+        __int128 m = ((__int128)i * n) % 7;
+        s += (json_int_t)(m < 0 ? m + 7 : m);
+    }
+    return s;
 }

@@ -74,6 +74,10 @@ int http_get_lines(const test_server *t, const char *path, char **lines, double 
  * fails the test after timeout_s. For tests that must not race a busy machine. */
 void wait_loop_state(const test_server *t, const char *field, long long want, double timeout_s);
 
+/* Python's sum((i * n) % 7 for i in range(it)), with 128-bit products: an
+ * independent check of cpu_heavy's results. */
+json_int_t cpu_heavy_reference(int64_t n, int64_t it);
+
 double now_secs(void);
 /* Number of open fds of this process. */
 int count_fds(void);

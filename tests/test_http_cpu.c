@@ -31,17 +31,6 @@ static json_int_t inum(json_t *o, const char *k)
     return json_integer_value(json_object_get(o, k));
 }
 
-/* Python's sum((i * n) % 7 for i in range(it)), computed with 128-bit products. */
-static json_int_t reference(int64_t n, int64_t it)
-{
-    json_int_t s = 0;
-    for (int64_t i = 0; i < it; i++) {
-        __int128 m = ((__int128)i * n) % 7;
-        s += (json_int_t)(m < 0 ? m + 7 : m);
-    }
-    return s;
-}
-
 TestSuite(http_cpu, .init = setup, .fini = teardown, .timeout = 90);
 
 Test(http_cpu, executor_defaults)
@@ -51,7 +40,7 @@ Test(http_cpu, executor_defaults)
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_eq(inum(r.json, "n"), 3);
     cr_assert_eq(inum(r.json, "iterations"), 1000000);
-    cr_assert_eq(inum(r.json, "result"), reference(3, 1000000));
+    cr_assert_eq(inum(r.json, "result"), cpu_heavy_reference(3, 1000000));
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "ran_on")), "executor");
     json_int_t w = inum(r.json, "worker");
     cr_assert(w >= 0 && w < 2);
@@ -74,7 +63,7 @@ Test(http_cpu, exact_for_extreme_n)
         http_get(&ts, paths[i], &r);
         cr_assert_eq(r.status, 200, "%s", r.body);
         cr_assert_eq(inum(r.json, "n"), ns[i]);
-        cr_assert_eq(inum(r.json, "result"), reference(ns[i], its[i]), "%s", paths[i]);
+        cr_assert_eq(inum(r.json, "result"), cpu_heavy_reference(ns[i], its[i]), "%s", paths[i]);
         http_res_free(&r);
     }
 }
@@ -87,7 +76,7 @@ Test(http_cpu, ms_burns_cpu_time)
     cr_assert_eq(inum(r.json, "ms"), 100);
     cr_assert_gt(inum(r.json, "iterations"), 0);
     cr_assert_geq(json_number_value(json_object_get(r.json, "cpu_time")), 0.099);
-    cr_assert_eq(inum(r.json, "result"), reference(3, inum(r.json, "iterations")));
+    cr_assert_eq(inum(r.json, "result"), cpu_heavy_reference(3, inum(r.json, "iterations")));
     http_res_free(&r);
 }
 
@@ -137,7 +126,8 @@ Test(http_cpu, gather_runs_every_job)
     cr_assert_eq(json_array_size(res), 3);
     int64_t ns[] = {3, 5, -2};
     for (size_t i = 0; i < 3; i++)
-        cr_assert_eq(json_integer_value(json_array_get(res, i)), reference(ns[i], 200000));
+        cr_assert_eq(json_integer_value(json_array_get(res, i)),
+                     cpu_heavy_reference(ns[i], 200000));
     http_res_free(&r);
 
     http_get(&ts, "/cpu/gather?ms=200", &r);
