@@ -7,7 +7,7 @@ export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ -x ${IOCPU_BIN:-} ]] || { echo "test_demo: IOCPU_BIN must name the iocpu binary" >&2; exit 2; }
 
-log=$(mktemp)
+log=$(mktemp "${TMPDIR:-/tmp}/iocpu-test-demo.XXXXXX")
 trap 'rm -f "$log"' EXIT
 start=$EPOCHREALTIME
 rc=0
