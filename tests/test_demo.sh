@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs `scripts/demo --fast --start` (ctest sets IOCPU_BIN to the binary just built, so
 # nothing is rebuilt) and checks that it passed, printed the facts the lesson rests on,
-# finished in under 15 s and left no server behind.
+# finished in under 15 s (unless other processes kept the machine busy) and left no
+# server behind.
 set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,5 +44,13 @@ if [[ -z $pid ]]; then
 elif kill -0 "$pid" 2>/dev/null; then
     echo "test_demo: the demo's server (pid $pid) is still running"; fail=1
 fi
-awk -v t="$took" 'BEGIN { exit !(t < 15) }' || { echo "test_demo: --fast took $took s (limit 15 s)"; fail=1; }
+# Under 15 s, unless other processes kept the machine busy (the demo says how busy).
+others=$(sed -nE 's/^demo: took .* s; other processes kept ([0-9.]+) cores busy meanwhile$/\1/p' "$log")
+if ! awk -v t="$took" 'BEGIN { exit !(t < 15) }'; then
+    if awk -v o="${others:-0}" 'BEGIN { exit !(o >= 0.5) }'; then
+        echo "test_demo: --fast took $took s, over 15 s, while other processes kept $others cores busy"
+    else
+        echo "test_demo: --fast took $took s (limit 15 s) on a machine that was not busy"; fail=1
+    fi
+fi
 ((rc == 0 && fail == 0))
