@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs `scripts/demo --fast --start` (ctest sets IOCPU_BIN to the binary just built, so
+# nothing is rebuilt) and checks that it passed, printed the facts the lesson rests on,
+# finished in under 15 s (unless other processes kept the machine busy) and left no
+# server behind.
+set -euo pipefail
+export LC_ALL=C
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[[ -x ${IOCPU_BIN:-} ]] || { echo "test_demo: IOCPU_BIN must name the iocpu binary" >&2; exit 2; }
+
+log=$(mktemp "${TMPDIR:-/tmp}/iocpu-test-demo.XXXXXX")
+trap 'rm -f "$log"' EXIT
+start=$EPOCHREALTIME
+rc=0
+"$root/scripts/demo" --fast --start >"$log" 2>&1 || rc=$?
+took=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+cat "$log"
+echo "test_demo: the demo exited $rc after $took s"
+
+fail=0
+expect() { # a fixed string the output must contain
+    grep -qF -- "$1" "$log" || { echo "test_demo: missing from the output: $1"; fail=1; }
+}
+expect '"finish_order":["A","B","C"]'
+expect '"finish_order":["C","B","A"]'
+expect '"cancelled":true'
+expect '"message":"slow task cancelled safely"'
+expect '"timed_out":true'
+expect '"message":"timeout!"'
+expect '"ran_on":"executor"'
+expect '"ran_on":"event_loop"'
+expect '✓ /healthz during the blocking job took'
+expect '✓ lines arrive in finish order: B,C,A'
+expect '{"done":true'
+expect '"max_in_flight":2'
+expect '"speedup":'
+expect ', 0 contradicted the lesson'
+grep -qE '^  in flight +[0-2]+$' "$log" || { echo "test_demo: no semaphore timeline"; fail=1; }
+if grep -q '✗' "$log"; then echo "test_demo: a fact contradicted the lesson"; fail=1; fi
+
+pid=$(sed -nE 's/^demo: stopped the iocpu it started \(pid ([0-9]+)\)$/\1/p' "$log")
+if [[ -z $pid ]]; then
+    echo "test_demo: the demo did not say it stopped its server"; fail=1
+elif kill -0 "$pid" 2>/dev/null; then
+    echo "test_demo: the demo's server (pid $pid) is still running"; fail=1
+fi
+# Under 15 s, unless other processes kept the machine busy (the demo says how busy).
+others=$(sed -nE 's/^demo: took .* s; other processes kept ([0-9.]+) cores busy meanwhile$/\1/p' "$log")
+if ! awk -v t="$took" 'BEGIN { exit !(t < 15) }'; then
+    if awk -v o="${others:-0}" 'BEGIN { exit !(o >= 0.5) }'; then
+        echo "test_demo: --fast took $took s, over 15 s, while other processes kept $others cores busy"
+    else
+        echo "test_demo: --fast took $took s (limit 15 s) on a machine that was not busy"; fail=1
+    fi
+fi
+((rc == 0 && fail == 0))
