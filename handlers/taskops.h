@@ -21,7 +21,7 @@
 enum task_op { TASK_OP_CREATE, TASK_OP_GET, TASK_OP_CANCEL, TASK_OP_LIST };
 
 /* Longest task id a client can send that we look at (replica prefix + 32 hex). */
-#define TASK_PATH_ID_MAX 80
+#define TASK_PATH_ID_MAX 112
 
 typedef struct task_request {
     enum task_op op;

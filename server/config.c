@@ -59,8 +59,8 @@ static const opt OPTS[] = {
      "JSON access log lines on stdout (off)"},
     {"loops", "IOCPU_LOOPS", T_LONG, OFF(loops), 0, 256,
      "event-loop threads sharing the port (SO_REUSEPORT); 0 = one per core (1)"},
-    {"replica-id", "IOCPU_REPLICA_ID", T_STR, OFF(replica_id), 0, 32,
-     "[a-z0-9]{1,32}: prefixes task ids, sent as X-Iocpu-Replica (none)"},
+    {"replica-id", "IOCPU_REPLICA_ID", T_STR, OFF(replica_id), 0, 63,
+     "this replica's name, a DNS label: prefixes task ids, sent as X-Iocpu-Replica (none)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -87,13 +87,15 @@ void config_defaults(config *c)
     c->loops = 1;
 }
 
-/* A replica id: 1 to 32 characters of [a-z0-9] (safe in a URL path and a regex). */
+/* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
+ * [a-z0-9-], no '-' at either end. Safe in a URL path, a header and a regex. */
 static int replica_id_ok(const char *v)
 {
     size_t n = strlen(v);
-    if (n < 1 || n > 32) return 0;
+    if (n < 1 || n > 63 || v[0] == '-' || v[n - 1] == '-') return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9'))) return 0;
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+            return 0;
     return 1;
 }
 

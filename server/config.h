@@ -27,7 +27,7 @@ typedef struct config {
     double task_ttl;   /* seconds a finished task is kept */
     int access_log;
     long loops;          /* event-loop threads; 0 = one per core (resolved by server_new) */
-    char replica_id[33]; /* "" or [a-z0-9]{1,32}: prefixes task ids, X-Iocpu-Replica */
+    char replica_id[64]; /* "" or a DNS label (a pod name): prefixes task ids, X-Iocpu-Replica */
 } config;
 
 void config_defaults(config *c);

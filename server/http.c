@@ -40,7 +40,7 @@
 #include "router.h"
 
 #define MAX_HEADERS 4
-#define ID_MAX 80
+#define ID_MAX 112 /* a task id with a 63-character replica prefix fits */
 
 struct http_req {
     app *app;

@@ -335,9 +335,10 @@ Test(config, loops_and_replica_id)
     cr_assert_eq(c.loops, 1, "one loop unless asked (the asyncio picture)");
     cr_assert_str_empty(c.replica_id);
     streams s;
-    cr_assert_eq(parse(&c, &s, ARGS("--loops", "0", "--replica-id", "r2")), 0, "%s", s.err_text);
+    cr_assert_eq(parse(&c, &s, ARGS("--loops", "0", "--replica-id", "iocpu-5c9d-x2x9k")), 0, "%s",
+                 s.err_text);
     cr_assert_eq(c.loops, 0);
-    cr_assert_str_eq(c.replica_id, "r2");
+    cr_assert_str_eq(c.replica_id, "iocpu-5c9d-x2x9k");
     clear_iocpu_env();
     setenv("IOCPU_LOOPS", "3", 1);
     setenv("IOCPU_REPLICA_ID", "iocpu1", 1);
@@ -350,9 +351,16 @@ Test(config, loops_and_replica_id)
 Test(config, bad_loops_and_replica_ids_are_rejected)
 {
     static const char *const bad[][2] = {
-        {"--loops", "-1"},        {"--loops", "257"},           {"--loops", "1.5"},
-        {"--replica-id", "A1"},   {"--replica-id", "r-1"},      {"--replica-id", "r/1"},
-        {"--replica-id", "r 1"},  {"--replica-id", "012345678901234567890123456789012"},
+        {"--loops", "-1"},
+        {"--loops", "257"},
+        {"--loops", "1.5"},
+        {"--replica-id", "A1"},
+        {"--replica-id", "-r1"},
+        {"--replica-id", "r1-"},
+        {"--replica-id", "r/1"},
+        {"--replica-id", "r 1"},
+        {"--replica-id", "r_1"},
+        {"--replica-id", "0123456789012345678901234567890123456789012345678901234567890123"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         config c, fresh;
