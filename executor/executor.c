@@ -3,13 +3,16 @@
  *
  * DESIGN
  * Shared state, all guarded by `mu`: the waiting queue (intrusive doubly
- * linked, so a queued job can be cancelled in O(1)), the completed list, the
+ * linked, so a queued job can be cancelled in O(1)), the completed lists, the
  * counters and the job states. Workers sleep on `cv`, take the oldest job,
- * run work() without the lock, then append the job to the completed list and
- * write the eventfd only when that list goes from empty to non-empty (wake-ups
- * coalesce). The loop thread moves the whole completed list out under the
- * lock and calls done() for each job without the lock (libuv's threadpool
- * does the same). A job's cancel flag is atomic: set by the loop thread, read
+ * run work() without the lock, then append the job to the completed list of
+ * its channel and write that channel's eventfd only when the list goes from
+ * empty to non-empty (wake-ups coalesce). The thread that owns a channel (one
+ * event loop) moves the whole list out under the lock and calls done() for
+ * each job without the lock (libuv's threadpool does the same). Channels are
+ * fixed at creation, so their array is never reallocated; one mutex for the
+ * queue and every channel keeps the hand-off simple (a push is a few pointer
+ * writes; loops only take it to drain or to submit). A job's cancel flag is atomic: set by the loop thread, read
  * by work() on a worker. Shutdown queues no marker job: under the lock it
  * completes every queued job as cancelled, flags the running ones, sets
  * `stopping` and broadcasts; then it joins.
@@ -34,17 +37,24 @@ typedef struct worker_arg {
     executor_job *current; /* the job it runs, guarded by mu */
 } worker_arg;
 
+/* Jobs handed back to one loop: guarded by mu; efd is written under mu and
+ * read by the owning thread. */
+typedef struct channel {
+    executor_job *done_head, *done_tail;
+    int efd;
+} channel;
+
 struct executor {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     executor_job *head, *tail; /* waiting jobs, oldest first */
-    executor_job *done_head, *done_tail;
+    channel *chans;
+    size_t nchans;
     size_t queued, busy, queue_cap, nworkers;
     uint64_t submitted, completed, rejected, cancelled;
     int stopping;
     int nice_delta;
-    int efd;
-    executor_observer observer; /* done() thread only: set and read there */
+    executor_observer observer; /* set before jobs flow; read on done() threads */
     void *observer_arg;
     pthread_t *threads;
     worker_arg *args;
@@ -79,20 +89,22 @@ static void unlink_queued(executor *ex, executor_job *j)
     ex->queued--;
 }
 
-/* Called with mu held: appends j to the completed list, waking the loop if needed. */
+/* Called with mu held: appends j to its channel's completed list, waking that
+ * channel's loop if needed. */
 static void push_done(executor *ex, executor_job *j)
 {
+    channel *c = &ex->chans[j->channel];
     j->state_ = JOB_FINISHED;
     j->next_ = NULL;
-    if (ex->done_tail) {
-        ex->done_tail->next_ = j;
+    if (c->done_tail) {
+        c->done_tail->next_ = j;
     } else {
-        ex->done_head = j;
+        c->done_head = j;
         uint64_t one = 1;
-        ssize_t r = write(ex->efd, &one, sizeof(one));
+        ssize_t r = write(c->efd, &one, sizeof(one));
         (void)r; /* EAGAIN: the counter is saturated, the loop wakes anyway */
     }
-    ex->done_tail = j;
+    c->done_tail = j;
 }
 
 static void *worker_main(void *p)
@@ -137,22 +149,38 @@ static void *worker_main(void *p)
 
 int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delta)
 {
+    return executor_new_channels(out, workers, queue_cap, nice_delta, 1);
+}
+
+static void close_channels(executor *ex)
+{
+    for (size_t i = 0; i < ex->nchans; i++)
+        close(ex->chans[i].efd);
+    free(ex->chans);
+}
+
+int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int nice_delta,
+                          size_t channels)
+{
     int err;
-    if (workers < 1 || queue_cap < 1) return -EINVAL;
+    if (workers < 1 || queue_cap < 1 || channels < 1) return -EINVAL;
     executor *ex = calloc(1, sizeof(*ex));
     if (!ex) return -ENOMEM;
     ex->queue_cap = queue_cap;
     ex->nice_delta = nice_delta;
     ex->threads = calloc(workers, sizeof(*ex->threads));
     ex->args = calloc(workers, sizeof(*ex->args));
-    if (!ex->threads || !ex->args) {
+    ex->chans = calloc(channels, sizeof(*ex->chans));
+    if (!ex->threads || !ex->args || !ex->chans) {
         err = -ENOMEM;
         goto err_alloc;
     }
-    ex->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ex->efd < 0) {
-        err = -errno;
-        goto err_alloc;
+    for (; ex->nchans < channels; ex->nchans++) {
+        ex->chans[ex->nchans].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (ex->chans[ex->nchans].efd < 0) {
+            err = -errno;
+            goto err_alloc;
+        }
     }
     pthread_mutex_init(&ex->mu, NULL);
     pthread_cond_init(&ex->cv, NULL);
@@ -173,6 +201,7 @@ err_threads:
     executor_free(ex); /* joins the threads already started */
     return err;
 err_alloc:
+    close_channels(ex);
     free(ex->args);
     free(ex->threads);
     free(ex);
@@ -197,8 +226,9 @@ void executor_free(executor *ex)
     pthread_mutex_unlock(&ex->mu);
     for (size_t i = 0; i < ex->nworkers; i++)
         pthread_join(ex->threads[i], NULL);
-    executor_run_done(ex);
-    close(ex->efd);
+    for (size_t i = 0; i < ex->nchans; i++)
+        executor_channel_run_done(ex, i);
+    close_channels(ex);
     pthread_cond_destroy(&ex->cv);
     pthread_mutex_destroy(&ex->mu);
     free(ex->args);
@@ -208,6 +238,7 @@ void executor_free(executor *ex)
 
 int executor_submit(executor *ex, executor_job *j)
 {
+    if (j->channel >= ex->nchans) return -EINVAL; /* nchans never changes: no lock */
     pthread_mutex_lock(&ex->mu);
     if (ex->queued >= ex->queue_cap || ex->stopping) {
         ex->rejected++;
@@ -258,17 +289,34 @@ int executor_cancel(executor *ex, executor_job *j)
 
 int executor_fd(const executor *ex)
 {
-    return ex->efd;
+    return executor_channel_fd(ex, 0);
 }
 
 size_t executor_run_done(executor *ex)
 {
+    return executor_channel_run_done(ex, 0);
+}
+
+size_t executor_channels(const executor *ex)
+{
+    return ex->nchans;
+}
+
+int executor_channel_fd(const executor *ex, size_t ch)
+{
+    return ch < ex->nchans ? ex->chans[ch].efd : -1;
+}
+
+size_t executor_channel_run_done(executor *ex, size_t ch)
+{
     uint64_t n;
-    while (read(ex->efd, &n, sizeof(n)) > 0) {
+    if (ch >= ex->nchans) return 0;
+    channel *c = &ex->chans[ch];
+    while (read(c->efd, &n, sizeof(n)) > 0) {
     }
     pthread_mutex_lock(&ex->mu);
-    executor_job *j = ex->done_head;
-    ex->done_head = ex->done_tail = NULL;
+    executor_job *j = c->done_head;
+    c->done_head = c->done_tail = NULL;
     pthread_mutex_unlock(&ex->mu);
     size_t ran = 0;
     while (j) {

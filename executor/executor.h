@@ -3,10 +3,17 @@
  * (the lesson's ThreadPoolExecutor / run_in_executor).
  *
  * Jobs are caller-allocated. work() runs on a worker thread with no lock held;
- * done() always runs exactly once, on the thread that calls
- * executor_run_done() (the loop thread), after work() finished or the job was
+ * done() always runs exactly once, on the thread that drains the job's
+ * completion channel (its loop thread), after work() finished or the job was
  * cancelled while queued. Workers run at a lower scheduling priority (nice)
- * than the loop thread.
+ * than the loop threads.
+ *
+ * Completion channels: one pool of workers can serve several event loops.
+ * Each channel is a completed-job list plus an eventfd, drained by exactly
+ * one thread (executor_channel_run_done); a job names its channel before it
+ * is submitted, and its done() runs on that channel's thread. Channel 0 is
+ * the one executor_fd()/executor_run_done() use, so a single-loop user never
+ * sees channels.
  */
 #ifndef IOCPU_EXECUTOR_H
 #define IOCPU_EXECUTOR_H
@@ -25,6 +32,9 @@ struct executor_job {
      * to stop early), -ECANCELED when it was cancelled before it started */
     void (*done)(executor_job *job, int status);
     void *data;
+    /* the completion channel whose thread runs done() (0 unless the executor
+     * was made with several); a job is cancelled from that thread too */
+    unsigned channel;
     /* public, read-only; work() must poll cancel at least every millisecond */
     atomic_int cancel;
     uint64_t queued_ns, started_ns, finished_ns; /* CLOCK_MONOTONIC */
@@ -49,12 +59,21 @@ typedef struct executor_stats {
 int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delta);
 
 /*
+ * Like executor_new(), with `channels` (>= 1) completion channels, one per
+ * thread that submits jobs and runs their done(). -EINVAL when channels is 0.
+ */
+int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int nice_delta,
+                          size_t channels);
+
+/*
  * Cancels every queued job, asks running ones to stop, joins every worker and
- * then runs every pending done() on the calling thread.
+ * then runs every pending done() of every channel on the calling thread (so
+ * the threads that drained the channels must have stopped by then).
  */
 void executor_free(executor *ex);
 
-/* Queues job. 0, or -EAGAIN when the queue is full (nothing was queued). */
+/* Queues job. 0, -EAGAIN when the queue is full (nothing was queued), or
+ * -EINVAL when job->channel is not a channel of ex. */
 int executor_submit(executor *ex, executor_job *job);
 
 /*
@@ -65,20 +84,29 @@ int executor_submit(executor *ex, executor_job *job);
  */
 int executor_cancel(executor *ex, executor_job *job);
 
-/* An eventfd that becomes readable when done() callbacks are pending. */
+/* An eventfd that becomes readable when done() callbacks of channel 0 are pending. */
 int executor_fd(const executor *ex);
 
-/* Runs every pending done() on the calling thread; returns how many ran. */
+/* Runs every pending done() of channel 0 on the calling thread; returns how many ran. */
 size_t executor_run_done(executor *ex);
 
+/* The number of completion channels. */
+size_t executor_channels(const executor *ex);
+/* The eventfd of one channel (readable when its done() callbacks are pending). */
+int executor_channel_fd(const executor *ex, size_t channel);
+/* Runs every pending done() of one channel on the calling thread; how many ran. */
+size_t executor_channel_run_done(executor *ex, size_t channel);
+
 /*
- * An observer sees every job handed back, on the thread that runs
- * executor_run_done() (the loop thread), just before the job's done() and with
- * the same status; it must not free, cancel or resubmit the job. Used for
- * metrics (queue wait, run time) without touching the jobs' owners.
+ * An observer sees every job handed back, on the thread that runs the done()
+ * of the job's channel, just before the job's done() and with the same
+ * status (job->channel tells which channel); it must not free, cancel or
+ * resubmit the job. Used for metrics (queue wait, run time) without touching
+ * the jobs' owners.
  */
 typedef void (*executor_observer)(void *arg, const executor_job *job, int status);
-/* Sets (or, with NULL, removes) the observer; call it on the done() thread. */
+/* Sets (or, with NULL, removes) the observer: on the done() thread when there
+ * is one channel, before the first submit when there are several. */
 void executor_set_observer(executor *ex, executor_observer fn, void *arg);
 
 void executor_get_stats(executor *ex, executor_stats *st);

@@ -170,6 +170,7 @@ static void submit_all(http_req *r, const int64_t *ns, size_t n, const cpu_args 
         cj->job.work = job_work;
         cj->job.done = job_done;
         cj->job.data = cj;
+        cj->job.channel = http_app(r)->index; /* done() comes back to this loop */
         if (executor_submit(c->ex, &cj->job) < 0) {
             /* all or nothing: take back what was queued, answer 503 now */
             for (size_t k = 0; k < i; k++)

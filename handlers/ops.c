@@ -2,9 +2,10 @@
  * ops.c - operations endpoints: the index, liveness, readiness, the loop's
  * state and lag, Prometheus metrics and the OpenAPI document.
  *
- * Everything runs on the loop thread. /loop and /metrics take the executor's
- * mutex once per call (executor_get_stats); nothing on the request path of
- * other endpoints does.
+ * Everything runs on the loop thread that received the request. /loop and
+ * /metrics take the executor's mutex once per call (executor_get_stats) and
+ * each loop's stats mutex once (loopstats_gather); nothing on the request
+ * path of other endpoints does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,49 +45,79 @@ static void readyz(http_req *r)
         http_respond_data(r, 200, "application/json", strdup("{\"status\":\"ready\"}"), 18);
 }
 
-static size_t open_connections(app *a)
+static json_t *lag_json(const lag_summary *lag)
 {
-    const union MHD_DaemonInfo *di =
-        MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return di ? di->num_connections : 0;
+    return json_pack("{s:f,s:f,s:f,s:I,s:f}", "last", round(lag->last_ms * 1000) / 1000, "max",
+                     round(lag->max_ms * 1000) / 1000, "p99", round(lag->p99_ms * 1000) / 1000,
+                     "samples", (json_int_t)lag->samples, "window_s", lag->window_s);
 }
 
-/* What the loop holds right now, and how late its probe timer has been firing. */
+/* The state one loop published (loopstats.h). */
+static json_t *loop_json(size_t index, const loop_snapshot *s)
+{
+    return json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I}", "loop", (json_int_t)index, "lag_ms",
+                     lag_json(&s->lag), "active_timers", (json_int_t)s->active_timers,
+                     "connections", (json_int_t)s->connections, "requests",
+                     (json_int_t)s->requests, "suspended", (json_int_t)s->suspended, "served",
+                     (json_int_t)s->served);
+}
+
+/*
+ * What the loops hold right now, and how late their probe timers have been
+ * firing. The top level sums every loop (lag: the worst loop's); "loops"
+ * lists each one, and "loop" is the one that answered (its own figures are
+ * exact, the others' at most ~100 ms old).
+ */
 static void loop_state(http_req *r)
 {
     app *a = http_app(r);
+    loops_view v;
+    if (loopstats_gather(a, &v) < 0) {
+        http_respond_detail(r, 500, "out of memory");
+        return;
+    }
     executor_stats es;
     executor_get_stats(a->ex, &es);
-    lag_summary lag;
-    lagprobe_summary(a->probe, loop_now_ns(), &lag);
-    json_t *o =
-        json_pack("{s:{s:f,s:f,s:f,s:I,s:f},s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "lag_ms", "last",
-                  round(lag.last_ms * 1000) / 1000, "max", round(lag.max_ms * 1000) / 1000, "p99",
-                  round(lag.p99_ms * 1000) / 1000, "samples", (json_int_t)lag.samples, "window_s",
-                  lag.window_s, "active_timers", (json_int_t)app_active_timers(a), "connections",
-                  (json_int_t)open_connections(a), "requests", (json_int_t)a->nreqs, "suspended",
-                  (json_int_t)a->nsuspended, "executor", "busy", (json_int_t)es.busy, "queued",
-                  (json_int_t)es.queued, "workers", (json_int_t)es.workers);
+    json_t *loops = json_array();
+    for (size_t i = 0; i < v.nloops; i++)
+        json_array_append_new(loops, loop_json(i, &v.loops[i]));
+    json_t *o = json_pack("{s:o,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o}", "lag_ms",
+                          lag_json(&v.total.lag), "active_timers",
+                          (json_int_t)v.total.active_timers, "connections",
+                          (json_int_t)v.total.connections, "requests",
+                          (json_int_t)v.total.requests, "suspended",
+                          (json_int_t)v.total.suspended, "executor", "busy", (json_int_t)es.busy,
+                          "queued", (json_int_t)es.queued, "workers", (json_int_t)es.workers,
+                          "loop", (json_int_t)v.self, "loops", loops);
+    loopstats_view_free(&v);
     http_respond_json(r, 200, o);
 }
 
+/* Every loop's metrics summed, then the per-loop families. */
 static void metrics_page(http_req *r)
 {
     app *a = http_app(r);
+    loops_view v;
+    if (loopstats_gather(a, &v) < 0) {
+        http_respond_detail(r, 500, "out of memory");
+        return;
+    }
     metrics_live live = {
-        .connections = open_connections(a),
-        .requests_in_flight = a->nreqs,
-        .suspended = a->nsuspended,
-        .active_timers = app_active_timers(a),
-        .access_log_lines = a->alog ? access_log_lines(a->alog) : 0,
-        .access_log_dropped = a->alog ? access_log_dropped(a->alog) : 0,
+        .connections = v.total.connections,
+        .requests_in_flight = v.total.requests,
+        .suspended = v.total.suspended,
+        .active_timers = v.total.active_timers,
+        .tasks = v.tasks,
+        .access_log_lines = v.total.log_lines,
+        .access_log_dropped = v.total.log_dropped,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };
     executor_get_stats(a->ex, &live.ex);
-    tasks_count(a, &live.tasks);
     buf b = BUF_INIT;
-    metrics_render(a->metrics, &live, &b);
+    metrics_render(v.sum, &live, &b);
+    loopstats_render(&v, &b);
+    loopstats_view_free(&v);
     if (b.oom) {
         buf_free(&b);
         http_respond_detail(r, 500, "out of memory");

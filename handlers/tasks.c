@@ -4,16 +4,26 @@
  * which outlives any request: a request only looks a task up, and a waiting
  * request (?wait=) is a waiter of the task plus a timer of its own.
  *
- * Threads: loop thread only. The store is app->tasks; the only state a
- * request owns is its task_wait (freed with the request through
+ * Threads: a request is validated on the loop that received it. The store
+ * (app->tasks) lives on loop 0 and is only touched there: on loop 0 the
+ * operation runs at once (taskops_start); any other loop forwards it to loop
+ * 0 and answers when the outcome comes back (taskfwd.c). The only state a
+ * local request owns is its local_wait (freed with the request through
  * http_set_ctx, which detaches it from the task and disarms its timer, so a
  * client that leaves while waiting does not touch the task).
+ *
+ * Ids: with --replica-id R the ids this server hands out are "R-<32 hex>",
+ * so a proxy can route /tasks/<id> to the replica that holds the task; an
+ * id without this replica's prefix is unknown here (404), never another
+ * task.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "taskfwd.h"
+#include "taskops.h"
 #include "taskstore.h"
 
 #define LIST_DEFAULT 20
@@ -29,7 +39,12 @@ static json_t *task_json(app *a, task *t)
     taskstore_view(a->tasks, t, &v);
     const task_spec *s = &v.spec;
     int io = s->kind == TASK_IO;
-    json_t *o = json_pack("{s:s,s:s,s:s}", "id", v.id, "kind", io ? "io" : "cpu", "status",
+    char id[TASK_PATH_ID_MAX];
+    if (a->cfg.replica_id[0]) /* "<replica>-<hex>": routable to this replica (store_id) */
+        snprintf(id, sizeof(id), "%s-%s", a->cfg.replica_id, v.id);
+    else
+        snprintf(id, sizeof(id), "%s", v.id);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "id", id, "kind", io ? "io" : "cpu", "status",
                           task_status_name(v.status));
     if (io) {
         json_object_set_new(o, "delay", json_real(s->delay));
@@ -53,11 +68,6 @@ static json_t *task_json(app *a, task *t)
     if (v.has_finished) json_object_set_new(o, "finished_at", json_real(v.finished_at));
     if (v.has_started && v.has_finished) json_object_set_new(o, "elapsed", json_real(v.elapsed));
     return o;
-}
-
-static void respond_task(http_req *r, unsigned status, task *t)
-{
-    http_respond_json(r, status, task_json(http_app(r), t));
 }
 
 /* --- the JSON body ---------------------------------------------------------- */
@@ -206,16 +216,232 @@ static void parse_spec(http_req *r, params *p, json_t *o, task_spec *spec)
     }
 }
 
-/* --- POST /tasks ------------------------------------------------------------ */
+/* --- running an operation on the store (the owner loop) -------------------- */
 
-static void tasks_create(http_req *r)
+/* The store id inside a client's id: with --replica-id, "<replica>-<hex>". */
+static const char *store_id(const app *a, const char *id)
+{
+    const char *rid = a->cfg.replica_id;
+    size_t n = strlen(rid);
+    if (!n) return id;
+    if (strncmp(id, rid, n) || id[n] != '-') return ""; /* another replica's: unknown here */
+    return id + n + 1;
+}
+
+static void outcome(task_outcome *o, unsigned status, json_t *body)
+{
+    o->status = status;
+    o->body = body;
+}
+
+static void outcome_detail(task_outcome *o, unsigned status, const char *detail)
+{
+    outcome(o, status, json_pack("{s:s}", "detail", detail));
+    o->retry_after = status == 503;
+}
+
+static void op_create(app *a, const task_request *q, task_outcome *o)
+{
+    task *t;
+    int rc = taskstore_create(a->tasks, &q->spec, &t);
+    if (rc == -ENOSPC) {
+        outcome_detail(o, 503, "too many tasks");
+    } else if (rc == -EAGAIN) {
+        outcome_detail(o, 503, "executor queue full");
+    } else if (rc < 0) {
+        outcome_detail(o, 500, strerror(-rc));
+    } else {
+        json_t *body = task_json(a, t);
+        snprintf(o->location, sizeof(o->location), "/tasks/%s",
+                 json_string_value(json_object_get(body, "id")));
+        outcome(o, 202, body);
+    }
+}
+
+static void op_cancel(app *a, task *t, task_outcome *o)
+{
+    if (taskstore_cancel(a->tasks, t) == -EALREADY)
+        outcome_detail(o, 409, "task already finished");
+    else
+        outcome(o, 200, task_json(a, t));
+}
+
+static void op_list(app *a, uint64_t limit, task_outcome *o)
+{
+    json_t *list = json_array();
+    size_t n = 0;
+    for (task *t = taskstore_newest(a->tasks); t && n < limit; t = taskstore_older(t), n++)
+        json_array_append_new(list, task_json(a, t));
+    taskstore_stats st;
+    taskstore_get_stats(a->tasks, &st);
+    outcome(o, 200,
+            json_pack("{s:o,s:I,s:I}", "tasks", list, "count", (json_int_t)n, "total",
+                      (json_int_t)(st.live + st.finished)));
+}
+
+static void wait_woken(task_waiter *w, task *t)
+{
+    task_wait *tw = w->data;
+    loop_timer_cancel(tw->owner_->loop, &tw->tm_);
+    tw->armed_ = 0;
+    outcome(&tw->out, 200, task_json(tw->owner_, t));
+    tw->finish(tw);
+}
+
+static void wait_timed_out(timer *tm)
+{
+    task_wait *tw = tm->data;
+    taskstore_unwatch(&tw->w_);
+    tw->armed_ = 0;
+    outcome(&tw->out, 200, task_json(tw->owner_, tw->task_)); /* still queued or running */
+    tw->finish(tw);
+}
+
+/* GET: at once, or once the task ends or the wait is over. */
+static int op_get(app *a, task *t, double wait, task_wait *tw)
+{
+    if (wait > 0) {
+        tw->owner_ = a;
+        tw->task_ = t;
+        tw->w_.cb = wait_woken;
+        tw->w_.data = tw;
+        int rc = taskstore_watch(a->tasks, t, &tw->w_);
+        if (rc == 0) {
+            rc = loop_timer_start(a->loop, &tw->tm_, secs_to_ns(wait), wait_timed_out, tw);
+            if (rc < 0) taskstore_unwatch(&tw->w_);
+        }
+        if (rc == 0) {
+            tw->armed_ = 1;
+            return 0;
+        }
+        if (rc != -EALREADY) {
+            outcome_detail(&tw->out, 500, strerror(-rc));
+            return 1;
+        }
+    }
+    outcome(&tw->out, 200, task_json(a, t));
+    return 1;
+}
+
+int taskops_start(app *a, const task_request *q, task_wait *tw)
+{
+    memset(&tw->out, 0, sizeof(tw->out));
+    tw->armed_ = 0;
+    if (q->op == TASK_OP_CREATE) {
+        op_create(a, q, &tw->out);
+        return 1;
+    }
+    if (q->op == TASK_OP_LIST) {
+        op_list(a, q->limit, &tw->out);
+        return 1;
+    }
+    task *t = taskstore_find(a->tasks, store_id(a, q->id));
+    if (!t) {
+        outcome_detail(&tw->out, 404, "Not Found");
+        return 1;
+    }
+    if (q->op == TASK_OP_CANCEL) {
+        op_cancel(a, t, &tw->out);
+        return 1;
+    }
+    return op_get(a, t, q->wait, tw);
+}
+
+void taskops_wait_cancel(task_wait *tw)
+{
+    if (!tw->armed_) return;
+    taskstore_unwatch(&tw->w_); /* a waiter leaving never cancels the task */
+    loop_timer_cancel(tw->owner_->loop, &tw->tm_);
+    tw->armed_ = 0;
+}
+
+void taskops_wait_expire(task_wait *tw)
+{
+    if (!tw->armed_) return;
+    taskops_wait_cancel(tw);
+    outcome(&tw->out, 200, task_json(tw->owner_, tw->task_));
+    tw->finish(tw);
+}
+
+void taskops_outcome_free(task_outcome *o)
+{
+    json_decref(o->body);
+    o->body = NULL;
+}
+
+/* --- HTTP: validate, then run here (loop 0) or forward to loop 0 ----------- */
+
+void tasks_respond(http_req *r, task_outcome *o)
+{
+    if (o->location[0]) http_add_header(r, "Location", o->location);
+    if (o->retry_after) http_add_header(r, "Retry-After", "1");
+    http_respond_json(r, o->status, o->body);
+    o->body = NULL;
+}
+
+typedef struct local_wait {
+    http_req *r;
+    task_wait tw;
+} local_wait;
+
+static void local_finish(task_wait *tw)
+{
+    local_wait *lw = tw->data;
+    tasks_respond(lw->r, &tw->out);
+}
+
+static void local_free(void *p)
+{
+    local_wait *lw = p;
+    taskops_wait_cancel(&lw->tw);
+    taskops_outcome_free(&lw->tw.out);
+    free(lw);
+}
+
+/* Runs q for r: on this loop when it owns the store, else through loop 0. */
+static void run_op(http_req *r, const task_request *q)
 {
     app *a = http_app(r);
+    if (!a->tasks) {
+        taskfwd_forward(r, q);
+        return;
+    }
+    local_wait *lw = calloc(1, sizeof(*lw));
+    if (!lw) {
+        http_respond_detail(r, 500, "out of memory");
+        return;
+    }
+    lw->r = r;
+    lw->tw.finish = local_finish;
+    lw->tw.data = lw;
+    if (taskops_start(a, q, &lw->tw)) {
+        tasks_respond(r, &lw->tw.out);
+        free(lw);
+        return;
+    }
+    http_set_ctx(r, lw, local_free); /* the request leaving detaches the wait */
+    if (http_defer(r) < 0) {
+        taskops_wait_cancel(&lw->tw);
+        http_respond_detail(r, 500, "cannot wait");
+    }
+}
+
+static int copy_id(http_req *r, task_request *q)
+{
+    const char *id = http_path_id(r);
+    if (strlen(id) >= sizeof(q->id)) return -1;
+    strcpy(q->id, id);
+    return 0;
+}
+
+/* POST /tasks */
+static void tasks_create(http_req *r)
+{
     params p;
-    task_spec spec;
+    task_request q = {.op = TASK_OP_CREATE};
     params_init(&p, "body");
     json_t *o = parse_body(r, &p);
-    if (o) parse_spec(r, &p, o, &spec);
+    if (o) parse_spec(r, &p, o, &q.spec);
     json_decref(o);
     if (!params_ok(&p)) {
         http_respond_invalid(r, &p);
@@ -223,139 +449,52 @@ static void tasks_create(http_req *r)
         return;
     }
     params_free(&p);
-    task *t;
-    int rc = taskstore_create(a->tasks, &spec, &t);
-    if (rc == -ENOSPC) {
-        http_respond_busy(r, "too many tasks");
-    } else if (rc == -EAGAIN) {
-        http_respond_busy(r, "executor queue full");
-    } else if (rc < 0) {
-        http_respond_detail(r, 500, strerror(-rc));
-    } else {
-        char loc[64];
-        snprintf(loc, sizeof(loc), "/tasks/%s", taskstore_id(t));
-        http_add_header(r, "Location", loc);
-        respond_task(r, 202, t);
-    }
+    run_op(r, &q);
 }
 
-/* --- GET /tasks/<id>[?wait=S] ---------------------------------------------- */
-
-typedef struct task_wait {
-    http_req *r;
-    task *t; /* valid while w is attached or tm armed: the task has not ended */
-    task_waiter w;
-    timer tm;
-} task_wait;
-
-static void wait_free(void *p)
-{
-    task_wait *tw = p;
-    taskstore_unwatch(&tw->w); /* a waiter leaving never cancels the task */
-    loop_timer_cancel(http_app(tw->r)->loop, &tw->tm);
-    free(tw);
-}
-
-static void wait_woken(task_waiter *w, task *t)
-{
-    task_wait *tw = w->data;
-    loop_timer_cancel(http_app(tw->r)->loop, &tw->tm);
-    respond_task(tw->r, 200, t);
-}
-
-static void wait_timed_out(timer *tm)
-{
-    task_wait *tw = tm->data;
-    taskstore_unwatch(&tw->w);
-    respond_task(tw->r, 200, tw->t); /* still queued or running */
-}
-
-/* Waits for t on the loop. 0, or -EALREADY when it has ended, or -errno. */
-static int wait_for(http_req *r, task *t, double secs)
-{
-    app *a = http_app(r);
-    task_wait *tw = calloc(1, sizeof(*tw));
-    if (!tw) return -ENOMEM;
-    tw->r = r;
-    tw->t = t;
-    tw->w.cb = wait_woken;
-    tw->w.data = tw;
-    int rc = taskstore_watch(a->tasks, t, &tw->w);
-    if (rc == 0) rc = loop_timer_start(a->loop, &tw->tm, secs_to_ns(secs), wait_timed_out, tw);
-    if (rc == 0) rc = http_defer(r);
-    if (rc < 0) {
-        wait_free(tw);
-        return rc;
-    }
-    http_set_ctx(r, tw, wait_free);
-    return 0;
-}
-
+/* GET /tasks/<id>[?wait=S] */
 static void tasks_get(http_req *r)
 {
-    app *a = http_app(r);
     params p;
-    double wait;
+    task_request q = {.op = TASK_OP_GET};
     params_init(&p, "query");
-    param_double(&p, "wait", http_arg(r, "wait"), 0, 0, a->cfg.max_delay, &wait);
+    param_double(&p, "wait", http_arg(r, "wait"), 0, 0, http_app(r)->cfg.max_delay, &q.wait);
     if (!params_ok(&p)) {
         http_respond_invalid(r, &p);
         params_free(&p);
         return;
     }
     params_free(&p);
-    task *t = taskstore_find(a->tasks, http_path_id(r));
-    if (!t) {
+    if (copy_id(r, &q) < 0)
         http_respond_detail(r, 404, "Not Found");
-        return;
-    }
-    int rc = wait > 0 ? wait_for(r, t, wait) : -EALREADY;
-    if (rc == -EALREADY)
-        respond_task(r, 200, t);
-    else if (rc < 0)
-        http_respond_detail(r, 500, strerror(-rc));
+    else
+        run_op(r, &q);
 }
 
-/* --- DELETE /tasks/<id> ----------------------------------------------------- */
-
+/* DELETE /tasks/<id> */
 static void tasks_cancel(http_req *r)
 {
-    app *a = http_app(r);
-    task *t = taskstore_find(a->tasks, http_path_id(r));
-    if (!t) {
+    task_request q = {.op = TASK_OP_CANCEL};
+    if (copy_id(r, &q) < 0)
         http_respond_detail(r, 404, "Not Found");
-        return;
-    }
-    if (taskstore_cancel(a->tasks, t) == -EALREADY)
-        http_respond_detail(r, 409, "task already finished");
     else
-        respond_task(r, 200, t);
+        run_op(r, &q);
 }
 
-/* --- GET /tasks?limit=K ----------------------------------------------------- */
-
+/* GET /tasks?limit=K */
 static void tasks_list(http_req *r)
 {
-    app *a = http_app(r);
     params p;
-    uint64_t limit;
+    task_request q = {.op = TASK_OP_LIST};
     params_init(&p, "query");
-    param_uint64(&p, "limit", http_arg(r, "limit"), LIST_DEFAULT, 1, LIST_MAX, &limit);
+    param_uint64(&p, "limit", http_arg(r, "limit"), LIST_DEFAULT, 1, LIST_MAX, &q.limit);
     if (!params_ok(&p)) {
         http_respond_invalid(r, &p);
         params_free(&p);
         return;
     }
     params_free(&p);
-    json_t *list = json_array();
-    size_t n = 0;
-    for (task *t = taskstore_newest(a->tasks); t && n < limit; t = taskstore_older(t), n++)
-        json_array_append_new(list, task_json(a, t));
-    taskstore_stats st;
-    taskstore_get_stats(a->tasks, &st);
-    http_respond_json(r, 200,
-                      json_pack("{s:o,s:I,s:I}", "tasks", list, "count", (json_int_t)n, "total",
-                                (json_int_t)(st.live + st.finished)));
+    run_op(r, &q);
 }
 
 void tasks_count(app *a, metrics_tasks *out)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,11 +123,21 @@ static uint64_t count_lines(const char *p, size_t n)
     return k;
 }
 
+/* At most PIPE_BUF bytes that end a line: a pipe takes such a write whole or
+ * not at all, so lines written by several loops to one stdout never mix. A
+ * single line longer than that goes whole (and may be split). */
+static size_t chunk_len(const char *p, size_t len)
+{
+    if (len <= PIPE_BUF) return len;
+    const char *nl = memrchr(p, '\n', PIPE_BUF);
+    return nl ? (size_t)(nl - p) + 1 : len;
+}
+
 /* Writes what it can of pend. 0 when empty, 1 when more waits (EAGAIN). */
 static int flush(access_log *al)
 {
     while (al->pend.len) {
-        ssize_t n = write(al->fd, al->pend.p, al->pend.len);
+        ssize_t n = write(al->fd, al->pend.p, chunk_len(al->pend.p, al->pend.len));
         if (n > 0) {
             al->lines += count_lines(al->pend.p, (size_t)n);
             buf_consume(&al->pend, (size_t)n);

@@ -1,13 +1,27 @@
 /*
- * app.h - the state of one running server, shared by the HTTP glue and the
- * handlers. Owned by the loop thread: nothing here is touched by executor
- * workers (they only see their own jobs), except through executor.h, and
- * `draining`, which any thread or a signal handler may set.
+ * app.h - the state of one event loop of a running server (one app per
+ * loop; `--loops N` runs N of them), shared by the HTTP glue and the
+ * handlers.
+ *
+ * Threads and ownership:
+ *   - owned by this loop's thread: everything not listed below (its loop,
+ *     daemon, requests, lag probe, access log, metrics writes);
+ *   - `stats` (metrics reads by other loops, the published snapshot): under
+ *     stats.mu; the owning loop writes `metrics` only with stats.mu held, so
+ *     another loop may lock it and sum it (loopstats.h);
+ *   - `draining`: atomic, any thread or a signal handler sets it;
+ *   - shared by every loop and thread-safe: `ex` (executor.h; this loop's
+ *     jobs name completion channel `index`), `cfg` (read-only), `loops`
+ *     (read-only after start), another loop's `mbox` (mailbox_post only);
+ *   - `tasks`: the task store lives on loop 0 only and only loop 0 touches
+ *     it; on other loops it is NULL and /tasks requests are forwarded to loop
+ *     0 through its mailbox (handlers/taskfwd.c).
  */
 #ifndef IOCPU_APP_H
 #define IOCPU_APP_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +31,8 @@
 #include "config.h"
 #include "lagprobe.h"
 #include "loop.h"
+#include "loopstats.h"
+#include "mailbox.h"
 #include "metrics.h"
 
 typedef struct http_req http_req;
@@ -25,12 +41,16 @@ typedef struct taskstore taskstore;
 
 struct app {
     config cfg;
+    unsigned index;    /* this loop's number: 0 .. nloops-1 */
+    size_t nloops;     /* loops of the server */
+    app *const *loops; /* every loop's app, by index (loops[0] owns the task store) */
+    mailbox *mbox;     /* calls from other threads into this loop */
+    loop_stats stats;  /* what other loops read (loopstats.h), under stats.mu */
     loop *loop;
     executor *ex;
-    taskstore *tasks; /* background tasks (handlers/taskstore.h) */
+    taskstore *tasks; /* background tasks (handlers/taskstore.h): loop 0 only, else NULL */
     struct MHD_Daemon *mhd;
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
-    loop_watcher ex_w;  /* the executor's completion eventfd */
     uint16_t port;
     uint64_t started_ns;
     http_req *reqs; /* every request in progress (intrusive list) */
@@ -41,7 +61,21 @@ struct app {
     metrics *metrics; /* request, loop-lag and executor-job metrics */
     lagprobe *probe;  /* the 10 ms loop-lag probe timer */
     access_log *alog; /* JSON lines on stdout; NULL without --access-log */
+    /* loop 0: task operations forwarded from other loops and not yet answered
+     * (handlers/taskfwd.c); a drain waits for them */
+    struct task_call *fwd;
+    size_t nfwd;
 };
+
+/* Guards this loop's metrics writes and its published stats (loopstats.h). */
+static inline void app_stats_lock(app *a)
+{
+    pthread_mutex_lock(&a->stats.mu);
+}
+static inline void app_stats_unlock(app *a)
+{
+    pthread_mutex_unlock(&a->stats.mu);
+}
 
 /* Loop timers armed by requests: the lag probe's own timer is not counted. */
 static inline size_t app_active_timers(const app *a)

@@ -57,6 +57,10 @@ static const opt OPTS[] = {
      "seconds a finished task is kept (300)"},
     {"access-log", "IOCPU_ACCESS_LOG", T_FLAG, OFF(access_log), 0, 1,
      "JSON access log lines on stdout (off)"},
+    {"loops", "IOCPU_LOOPS", T_LONG, OFF(loops), 0, 256,
+     "event-loop threads sharing the port (SO_REUSEPORT); 0 = one per core (1)"},
+    {"replica-id", "IOCPU_REPLICA_ID", T_STR, OFF(replica_id), 0, 63,
+     "this replica's name, a DNS label: prefixes task ids, sent as X-Iocpu-Replica (none)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -80,6 +84,19 @@ void config_defaults(config *c)
     c->max_tasks = 10000;
     c->task_keep = 1000;
     c->task_ttl = 300;
+    c->loops = 1;
+}
+
+/* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
+ * [a-z0-9-], no '-' at either end. Safe in a URL path, a header and a regex. */
+static int replica_id_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n < 1 || n > 63 || v[0] == '-' || v[n - 1] == '-') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+            return 0;
+    return 1;
 }
 
 static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)
@@ -89,7 +106,8 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
     int64_t i;
     switch (o->type) {
     case T_STR:
-        if (!*v || strlen(v) >= sizeof(c->host)) goto bad;
+        if (o->off == OFF(replica_id) ? !replica_id_ok(v) : !*v || strlen(v) >= sizeof(c->host))
+            goto bad;
         strcpy(field, v);
         return 0;
     case T_FLAG:

@@ -59,3 +59,12 @@ void histogram_write(const histogram *h, buf *b, const char *name, const char *l
     snprintf(series, sizeof(series), "%s_count", name);
     prom_sample_u64(b, series, labels, h->count);
 }
+
+void histogram_add(histogram *dst, const histogram *src)
+{
+    if (dst->bounds != src->bounds || dst->nbounds != src->nbounds) return;
+    for (size_t i = 0; i <= src->nbounds; i++)
+        dst->counts[i] += src->counts[i];
+    dst->count += src->count;
+    dst->sum += src->sum;
+}

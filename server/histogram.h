@@ -34,6 +34,9 @@ int histogram_init(histogram *h, const double *bounds, size_t nbounds);
 /* Counts v in the first bucket whose bound is >= v (le semantics). NaN is ignored. */
 void histogram_observe(histogram *h, double v);
 
+/* Adds every observation of src to dst (same bounds: the same static array). */
+void histogram_add(histogram *dst, const histogram *src);
+
 /* Observations <= bound (bound must be one of the bounds, or +Inf). */
 uint64_t histogram_cumulative(const histogram *h, double bound);
 

@@ -40,7 +40,7 @@
 #include "router.h"
 
 #define MAX_HEADERS 4
-#define ID_MAX 80
+#define ID_MAX 112 /* a task id with a 63-character replica prefix fits */
 
 struct http_req {
     app *app;
@@ -239,6 +239,16 @@ static void server_timing(http_req *r, char *out, size_t len)
     snprintf(out, len, "%stotal;dur=%.3f", r->timing, total);
 }
 
+/* Which loop (and, with --replica-id, which replica) answered: lets a client
+ * or a test see how SO_REUSEPORT and a load balancer spread requests. */
+static void add_origin_headers(const app *a, struct MHD_Response *resp)
+{
+    char idx[16];
+    snprintf(idx, sizeof(idx), "%u", a->index);
+    MHD_add_response_header(resp, "X-Iocpu-Loop", idx);
+    if (a->cfg.replica_id[0]) MHD_add_response_header(resp, "X-Iocpu-Replica", a->cfg.replica_id);
+}
+
 /* Adds Server-Timing and the handler's headers, then queues the response. */
 static enum MHD_Result queue(http_req *r)
 {
@@ -248,6 +258,7 @@ static enum MHD_Result queue(http_req *r)
     MHD_add_response_header(resp, "Server-Timing", st);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    add_origin_headers(r->app, resp);
     if (r->app->draining) /* clients move on; the connection ends with this response */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->response = NULL;
@@ -357,7 +368,10 @@ static void finish(http_req *r)
     app *a = r->app;
     uint64_t end = loop_now_ns();
     unsigned status = r->responded ? r->status : METRICS_STATUS_CLIENT_CLOSED;
+    app_stats_lock(a); /* another loop may be summing these metrics (loopstats.h) */
     metrics_request(a->metrics, r->slot, status, (double)(end - r->start_ns) / 1e9);
+    a->stats.served++;
+    app_stats_unlock(a);
     if (a->alog && r->log) {
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);

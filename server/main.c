@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "probe.h"
 #include "server.h"
 
 static server *running;
@@ -26,6 +27,8 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
+    /* `iocpu --probe URL`: the container health check, not a server */
+    if (argc > 1 && !strcmp(argv[1], "--probe")) return probe_main(argc, argv);
     config cfg;
     config_defaults(&cfg);
     int rc = config_parse(&cfg, argc, argv, stdout, stderr);
@@ -44,8 +47,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    fprintf(stderr, "iocpu: listening on http://%s:%u (workers %ld, queue %ld)\n", cfg.host,
-            server_port(s), cfg.workers, cfg.queue);
+    fprintf(stderr, "iocpu: listening on http://%s:%u (loops %ld, workers %ld, queue %ld)\n",
+            cfg.host, server_port(s), server_loops(s), cfg.workers, cfg.queue);
     rc = server_run(s);
     fprintf(stderr, "iocpu: stopping\n");
     running = NULL;

@@ -100,6 +100,35 @@ void metrics_request(metrics *m, size_t slot_i, unsigned status, double secs)
     s->other_codes++;
 }
 
+/* Adds n requests with status code to slot s. */
+static void add_code(slot *s, unsigned code, uint64_t n)
+{
+    for (size_t i = 0; i < MAX_CODES; i++) {
+        if (s->codes[i].code == code || s->codes[i].code == 0) {
+            s->codes[i].code = code;
+            s->codes[i].n += n;
+            return;
+        }
+    }
+    s->other_codes += n;
+}
+
+void metrics_add(metrics *dst, const metrics *src)
+{
+    if (dst->nslots != src->nslots) return;
+    for (size_t i = 0; i < src->nslots; i++) {
+        const slot *s = &src->slots[i];
+        slot *d = &dst->slots[i];
+        for (size_t k = 0; k < MAX_CODES && s->codes[k].code; k++)
+            add_code(d, s->codes[k].code, s->codes[k].n);
+        d->other_codes += s->other_codes;
+        histogram_add(&d->duration, &s->duration);
+    }
+    histogram_add(&dst->lag, &src->lag);
+    histogram_add(&dst->queue_wait, &src->queue_wait);
+    histogram_add(&dst->run, &src->run);
+}
+
 uint64_t metrics_requests(const metrics *m, size_t slot_i, unsigned status)
 {
     if (slot_i >= m->nslots) return 0;

@@ -8,9 +8,10 @@
  * by the route table. Histograms: request duration per route, event-loop lag,
  * executor queue wait and run time.
  *
- * Threads: a metrics object belongs to the loop thread. Every observation
- * (request end, lag sample, executor job done) happens there, so nothing is
- * locked or atomic; values that live elsewhere (executor counters, open
+ * Threads: a metrics object belongs to one loop thread. Every observation
+ * (request end, lag sample, executor job done) happens there, so nothing in
+ * here is locked or atomic (with several loops, server.c guards each loop's
+ * metrics with that loop's stats mutex so another loop can sum them); values that live elsewhere (executor counters, open
  * connections, tasks) are gathered by the caller into a metrics_live at
  * scrape time.
  */
@@ -67,6 +68,13 @@ void metrics_request(metrics *m, size_t slot, unsigned status, double secs);
 void metrics_loop_lag(metrics *m, double secs);
 /* One executor job handed back: time it waited in the queue and ran (seconds). */
 void metrics_job(metrics *m, double queue_secs, double run_secs);
+
+/*
+ * Adds every count and histogram of src to dst; both were made for the same
+ * route table (a multi-loop server keeps one metrics per loop and sums them
+ * at scrape time).
+ */
+void metrics_add(metrics *dst, const metrics *src);
 
 /* Requests counted so far for slot and status (tests, /loop). */
 uint64_t metrics_requests(const metrics *m, size_t slot, unsigned status);

@@ -1,30 +1,47 @@
 /*
- * server.c - wires the loop, libmicrohttpd (external epoll mode) and the
+ * server.c - wires the loops, libmicrohttpd (external epoll mode) and the
  * executor together.
  *
  * DESIGN
- * The thread that calls server_run() is the loop thread: it owns the app,
- * every MHD call, every handler and every timer. Executor workers only run
- * job->work(); their completions come back through the executor's eventfd,
- * which this loop watches, and done() runs here. MHD's epoll fd sits in the
- * loop's epoll set; after every iteration MHD_run() processes what is ready,
- * and MHD_get_timeout() bounds the next wait (MHD keeps edge-triggered
- * connections on an internal ready list).
- * Shutdown: server_stop() ends the loop at once; server_drain() (SIGTERM)
- * first lets requests finish, bounded by --grace (see server.h).
- * Observability lives on the loop thread too: the lag probe is a loop timer,
- * job metrics are taken by an executor observer as done() callbacks run here,
- * and the access log writes stdout through a non-blocking watcher.
+ * A server runs `nloops` event loops ("lanes"), each on its own thread with
+ * its own epoll set, timers, libmicrohttpd daemon and connections. With one
+ * loop (the default) the thread that calls server_run() is that loop; with
+ * several, server_run() starts loops 1..N-1 on new threads, runs loop 0
+ * itself and joins the others before it returns. All daemons bind the same
+ * port with SO_REUSEPORT (MHD_OPTION_LISTENING_ADDRESS_REUSE), so the kernel
+ * spreads new connections across the loops; a connection stays on the loop
+ * that accepted it.
+ *
+ * Ownership (see app.h): each lane's thread owns its app, every MHD call on
+ * its daemon, its handlers and timers. Shared by all lanes:
+ *   - the executor: one pool of workers, one completion channel per lane (a
+ *     job carries its lane's index as its channel, so its done() runs on the
+ *     lane that submitted it; executor.h);
+ *   - the task store: owned by lane 0; other lanes forward /tasks operations
+ *     to it through lane 0's mailbox (handlers/taskfwd.c);
+ *   - metrics: each lane keeps its own, guarded by its stats mutex, summed
+ *     at scrape time (loopstats.h);
+ *   - drain_requested (atomic), running (atomic: lanes still looping).
+ * Each iteration of a lane: MHD_get_timeout() bounds the wait, then
+ * MHD_run() processes what is ready (MHD keeps edge-triggered connections on
+ * an internal ready list).
+ * Shutdown: server_stop() ends every loop at once; server_drain() (SIGTERM)
+ * first lets requests finish on every lane, bounded by --grace (see
+ * server.h). Lane 0 stops last: it keeps serving forwarded task operations
+ * until every other lane has stopped.
+ * Observability lives on each lane: its lag probe is a loop timer, its job
+ * metrics are taken by the executor observer as done() callbacks run there,
+ * and its access log writes stdout through a non-blocking watcher.
  */
 #define _GNU_SOURCE
 #include "server.h"
 
 #include <errno.h>
-#include <stdatomic.h>
-#include <unistd.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +51,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "../handlers/taskfwd.h"
 #include "../handlers/taskstore.h"
 #include "app.h"
 #include "http_internal.h"
@@ -44,16 +62,31 @@
 #define ACCESS_LOG_BUFFER (256 * 1024)     /* bytes of log lines that may wait */
 #define ACCESS_LOG_FLUSH_MS 1000           /* spent flushing them at exit */
 
+typedef struct lane {
+    app a; /* first: an app pointer is a lane pointer */
+    server *s;
+    pthread_t thread;
+    int started;       /* thread created (lanes 1..N-1) */
+    int drain_started; /* lane thread: its drain is under way */
+    timer grace_timer; /* drain deadline, then the final cut-off */
+    loop_watcher ex_w; /* this lane's executor completion channel */
+} lane;
+
 struct server {
-    app a;
+    config cfg;
+    executor *ex;
+    size_t nloops;
+    lane **lanes;
+    app **apps; /* the same, as apps (app.h: a->loops) */
+    uint16_t port;
     atomic_int drain_requested; /* set by server_drain() from any thread */
-    int drain_started;          /* loop thread: the drain is under way */
-    timer grace_timer;          /* drain deadline, then the final cut-off */
+    atomic_int running;         /* lanes whose loop has not returned yet */
+    int run_rc;
 };
 
 static int mhd_max_wait(void *arg)
 {
-    app *a = &((server *)arg)->a;
+    app *a = &((lane *)arg)->a;
     MHD_UNSIGNED_LONG_LONG ms;
     if (MHD_get_timeout(a->mhd, &ms) != MHD_YES) return -1;
     return ms > INT_MAX ? INT_MAX : (int)ms;
@@ -61,79 +94,83 @@ static int mhd_max_wait(void *arg)
 
 static void on_final(timer *t)
 {
-    server *s = t->data;
-    loop_stop(s->a.loop); /* server_free() aborts whatever is left */
+    lane *ln = t->data;
+    loop_stop(ln->a.loop); /* server_free() aborts whatever is left */
 }
 
 static void on_grace(timer *t)
 {
-    server *s = t->data;
-    http_internal_expire_all(&s->a);
+    lane *ln = t->data;
+    http_internal_expire_all(&ln->a);
+    taskfwd_expire_all(&ln->a); /* lane 0: forwarded waits answer now */
     /* one more second to send the 503s and stream ends */
-    loop_timer_start(s->a.loop, &s->grace_timer, 1000000000u, on_final, s);
+    loop_timer_start(ln->a.loop, &ln->grace_timer, 1000000000u, on_final, ln);
 }
 
-static void start_drain(server *s)
+static void start_drain(lane *ln)
 {
-    app *a = &s->a;
-    s->drain_started = 1;
+    app *a = &ln->a;
+    ln->drain_started = 1;
     atomic_store(&a->draining, 1);
     MHD_socket fd = MHD_quiesce_daemon(a->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* external-epoll mode: ours to close; new connections are refused */
-    loop_timer_start(a->loop, &s->grace_timer, (uint64_t)(a->cfg.grace * 1e9), on_grace, s);
-    fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->nreqs, a->cfg.grace);
+    loop_timer_start(a->loop, &ln->grace_timer, (uint64_t)(a->cfg.grace * 1e9), on_grace, ln);
+    if (a->nloops == 1)
+        fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->nreqs, a->cfg.grace);
+    else
+        fprintf(stderr, "iocpu: loop %u draining %zu request(s), grace %.3g s\n", a->index,
+                a->nreqs, a->cfg.grace);
+}
+
+/* A draining lane is done when nothing of it is left; lane 0 also waits for
+ * the other lanes, which may still forward task operations to it. */
+static int drained(lane *ln)
+{
+    app *a = &ln->a;
+    if (a->nreqs || a->nfwd) return 0;
+    return a->index != 0 || atomic_load(&ln->s->running) == 1;
 }
 
 static void mhd_after_poll(void *arg)
 {
-    server *s = arg;
-    app *a = &s->a;
+    lane *ln = arg;
+    app *a = &ln->a;
     MHD_run(a->mhd);
-    if (!s->drain_started && atomic_load(&s->drain_requested)) start_drain(s);
-    if (s->drain_started && a->nreqs == 0) loop_stop(a->loop);
-}
-
-static void on_mhd_ready(loop_watcher *w, uint32_t events)
-{
-    (void)w;
-    (void)events; /* MHD_run() after the poll does the work */
+    if (!ln->drain_started && atomic_load(&ln->s->drain_requested)) start_drain(ln);
+    if (ln->drain_started && drained(ln)) loop_stop(a->loop);
 }
 
 static void on_executor_done(loop_watcher *w, uint32_t events)
 {
-    app *a = w->data;
+    lane *ln = w->data;
     (void)events;
-    executor_run_done(a->ex);
+    executor_channel_run_done(ln->s->ex, ln->a.index);
 }
 
 static void on_lag_sample(void *arg, uint64_t lag_ns)
 {
     app *a = arg;
+    app_stats_lock(a);
     metrics_loop_lag(a->metrics, (double)lag_ns / 1e9);
+    app_stats_unlock(a);
+    if (++a->stats.lag_samples >= LOOPSTATS_PUBLISH_EVERY) {
+        a->stats.lag_samples = 0;
+        loopstats_publish(a);
+    }
 }
 
-/* Executor observer: queue wait and run time of every job that ran. */
+/* Executor observer, on the lane that owns the job's channel: queue wait and
+ * run time of every job that ran. */
 static void on_job_back(void *arg, const executor_job *j, int status)
 {
-    app *a = arg;
-    if (status == 0 && j->started_ns)
-        metrics_job(a->metrics, (double)(j->started_ns - j->queued_ns) / 1e9,
-                    (double)(j->finished_ns - j->started_ns) / 1e9);
-}
-
-/* Metrics label every route by its method and path template. */
-static int new_metrics(app *a)
-{
-    size_t n;
-    const route *const *all = router_all(&n);
-    metrics_route *labels = calloc(n ? n : 1, sizeof(*labels));
-    if (!labels) return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        labels[i] = (metrics_route){all[i]->method, all[i]->path};
-    int rc = metrics_new(&a->metrics, labels, n);
-    free(labels);
-    return rc;
+    server *s = arg;
+    if (status != 0 || !j->started_ns || j->channel >= s->nloops) return;
+    app *a = s->apps[j->channel];
+    app_stats_lock(a);
+    metrics_job(a->metrics, (double)(j->started_ns - j->queued_ns) / 1e9,
+                (double)(j->finished_ns - j->started_ns) / 1e9);
+    app_stats_unlock(a);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -180,128 +217,266 @@ static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *
     return -EINVAL;
 }
 
+/* The lane's daemon on port (0 = any; later lanes pass the first one's). */
+static int start_daemon(lane *ln, uint16_t port)
+{
+    app *a = &ln->a;
+    const config *cfg = &a->cfg;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    struct sockaddr_storage addr;
+    if (parse_addr(cfg->host, port, &addr, &flags) < 0) {
+        fprintf(stderr, "iocpu: --host must be a numeric IPv4/IPv6 address: %s\n", cfg->host);
+        return -EINVAL;
+    }
+    /* --max-connections is for the whole server: each loop gets its share */
+    unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
+    a->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_internal_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed,
+        a, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)(a->nloops > 1), MHD_OPTION_END);
+    if (!a->mhd) {
+        fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
+        return -EADDRNOTAVAIL;
+    }
+    a->port = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
+    a->mhd_w.fd = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+    a->mhd_w.data = a;
+    return 0;
+}
+
+static void on_mhd_ready(loop_watcher *w, uint32_t events)
+{
+    (void)w;
+    (void)events; /* MHD_run() after the poll does the work */
+}
+
+/* Frees what lane_new() made; the daemon must have been stopped. */
+static void lane_free(lane *ln)
+{
+    if (!ln) return;
+    app *a = &ln->a;
+    taskstore_free(a->tasks);
+    access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
+    mailbox_free(a->mbox);                         /* forwarded calls: released */
+    lagprobe_free(a->probe);
+    loop_free(a->loop);
+    metrics_free(a->metrics);
+    loopstats_destroy(&a->stats);
+    free(ln);
+}
+
+/* One loop with its timers, probe, log, mailbox and (lane 0) task store. */
+static int lane_new(server *s, unsigned index, lane **out)
+{
+    int err;
+    const config *cfg = &s->cfg;
+    lane *ln = calloc(1, sizeof(*ln));
+    if (!ln) return -ENOMEM;
+    app *a = &ln->a;
+    ln->s = s;
+    a->cfg = *cfg;
+    a->index = index;
+    a->nloops = s->nloops;
+    a->loops = s->apps;
+    a->ex = s->ex;
+    a->started_ns = loop_now_ns();
+    if ((err = loopstats_init(&a->stats)) < 0) goto err_free;
+    if ((err = loop_new(&a->loop)) < 0) goto err_stats;
+    if ((err = loopstats_new_metrics(&a->metrics)) < 0) goto err_out;
+    err = lagprobe_new(&a->probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
+    if (err < 0) goto err_out;
+    if ((err = mailbox_new(&a->mbox, a->loop)) < 0) goto err_out;
+    if (cfg->access_log &&
+        (err = access_log_new(&a->alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
+        fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
+        goto err_out;
+    }
+    if (index == 0) {
+        taskstore_limits tl = {(size_t)cfg->max_tasks, (size_t)cfg->task_keep,
+                               (uint64_t)llround(cfg->task_ttl * 1e9)};
+        if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0) goto err_out;
+    }
+    ln->ex_w.fd = executor_channel_fd(s->ex, index);
+    ln->ex_w.cb = on_executor_done;
+    ln->ex_w.data = ln;
+    a->mhd_w.cb = on_mhd_ready;
+    *out = ln;
+    return 0;
+
+err_out: /* lane_free() copes with what was not made */
+    lane_free(ln);
+    return err;
+err_stats:
+    loopstats_destroy(&a->stats);
+err_free:
+    free(ln);
+    return err;
+}
+
+static int lane_listen(lane *ln, uint16_t port)
+{
+    app *a = &ln->a;
+    int err = start_daemon(ln, port);
+    if (err < 0) return err;
+    if ((err = loop_watch(a->loop, &a->mhd_w, EPOLLIN)) < 0 ||
+        (err = loop_watch(a->loop, &ln->ex_w, EPOLLIN)) < 0)
+        return err;
+    loop_hooks hooks = {mhd_max_wait, mhd_after_poll, ln};
+    loop_set_hooks(a->loop, &hooks);
+    return 0;
+}
+
+static long resolve_loops(long loops)
+{
+    if (loops > 0) return loops;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? cores : 1;
+}
+
 int server_new(server **out, const config *cfg)
 {
     int err;
     server *s = calloc(1, sizeof(*s));
     if (!s) return -ENOMEM;
-    app *a = &s->a;
-    a->cfg = *cfg;
-    a->started_ns = loop_now_ns();
-
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    struct sockaddr_storage addr;
-    if ((err = parse_addr(cfg->host, (uint16_t)cfg->port, &addr, &flags)) < 0) {
-        fprintf(stderr, "iocpu: --host must be a numeric IPv4/IPv6 address: %s\n", cfg->host);
+    s->cfg = *cfg;
+    s->cfg.loops = resolve_loops(cfg->loops);
+    s->nloops = (size_t)s->cfg.loops;
+    s->lanes = calloc(s->nloops, sizeof(*s->lanes));
+    s->apps = calloc(s->nloops, sizeof(*s->apps));
+    if (!s->lanes || !s->apps) {
+        err = -ENOMEM;
         goto err_free;
     }
-    if ((err = loop_new(&a->loop)) < 0) goto err_free;
-    if ((err = new_metrics(a)) < 0) goto err_loop;
-    err = lagprobe_new(&a->probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
-    if (err < 0) goto err_metrics;
-    if (cfg->access_log &&
-        (err = access_log_new(&a->alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
-        fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
-        goto err_probe;
-    }
-    if ((err = executor_new(&a->ex, (size_t)cfg->workers, (size_t)cfg->queue,
-                            (int)cfg->worker_nice)) < 0)
-        goto err_alog;
-    executor_set_observer(a->ex, on_job_back, a);
-    taskstore_limits tl = {(size_t)cfg->max_tasks, (size_t)cfg->task_keep,
-                           (uint64_t)llround(cfg->task_ttl * 1e9)};
-    if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0) goto err_executor;
+    if ((err = executor_new_channels(&s->ex, (size_t)cfg->workers, (size_t)cfg->queue,
+                                     (int)cfg->worker_nice, s->nloops)) < 0)
+        goto err_free;
+    executor_set_observer(s->ex, on_job_back, s);
     raise_nofile(cfg->max_connections);
-    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-                              &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed, a,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
-    if (!a->mhd) {
-        err = -EADDRNOTAVAIL;
-        fprintf(stderr, "iocpu: cannot listen on %s:%ld\n", cfg->host, cfg->port);
-        goto err_tasks;
+    for (size_t i = 0; i < s->nloops; i++) {
+        if ((err = lane_new(s, (unsigned)i, &s->lanes[i])) < 0) goto err_lanes;
+        s->apps[i] = &s->lanes[i]->a;
     }
-    a->port = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
-    a->mhd_w.fd = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
-    a->mhd_w.cb = on_mhd_ready;
-    a->mhd_w.data = a;
-    a->ex_w.fd = executor_fd(a->ex);
-    a->ex_w.cb = on_executor_done;
-    a->ex_w.data = a;
-    if ((err = loop_watch(a->loop, &a->mhd_w, EPOLLIN)) < 0 ||
-        (err = loop_watch(a->loop, &a->ex_w, EPOLLIN)) < 0)
-        goto err_mhd;
-    loop_hooks hooks = {mhd_max_wait, mhd_after_poll, s};
-    loop_set_hooks(a->loop, &hooks);
+    for (size_t i = 0; i < s->nloops; i++) {
+        uint16_t port = i == 0 ? (uint16_t)cfg->port : s->port;
+        if ((err = lane_listen(s->lanes[i], port)) < 0) goto err_lanes;
+        if (i == 0) s->port = s->lanes[0]->a.port;
+    }
+    for (size_t i = 0; i < s->nloops; i++)
+        s->lanes[i]->a.port = s->port;
     *out = s;
     return 0;
 
-err_mhd:
-    MHD_stop_daemon(a->mhd);
-err_tasks:
-    taskstore_free(a->tasks); /* still empty */
-err_executor:
-    executor_free(a->ex);
-err_alog:
-    access_log_free(a->alog, 0);
-err_probe:
-    lagprobe_free(a->probe);
-err_metrics:
-    metrics_free(a->metrics);
-err_loop:
-    loop_free(a->loop);
+err_lanes:
+    server_free(s); /* nothing runs yet: frees what was made */
+    return err;
 err_free:
+    free(s->apps);
+    free(s->lanes);
     free(s);
     return err;
 }
 
 uint16_t server_port(const server *s)
 {
-    return s->a.port;
+    return s->port;
+}
+
+long server_loops(const server *s)
+{
+    return (long)s->nloops;
+}
+
+static int run_lane(lane *ln)
+{
+    int err = lagprobe_start(ln->a.probe); /* armed here so startup is not counted as lag */
+    if (err == 0) err = loop_run(ln->a.loop);
+    atomic_fetch_sub(&ln->s->running, 1);
+    if (ln->a.index != 0) loop_wake(ln->s->lanes[0]->a.loop); /* lane 0 may be waiting for us */
+    return err;
+}
+
+static void *lane_thread(void *p)
+{
+    lane *ln = p;
+    char name[16];
+    snprintf(name, sizeof(name), "iocpu-loop%u", ln->a.index);
+    pthread_setname_np(pthread_self(), name);
+    int err = run_lane(ln);
+    if (err < 0) ln->s->run_rc = err;
+    return NULL;
 }
 
 int server_run(server *s)
 {
-    int err = lagprobe_start(s->a.probe); /* armed here so startup is not counted as lag */
-    if (err < 0) return err;
-    return loop_run(s->a.loop);
+    atomic_store(&s->running, (int)s->nloops);
+    for (size_t i = 1; i < s->nloops; i++) {
+        int rc = pthread_create(&s->lanes[i]->thread, NULL, lane_thread, s->lanes[i]);
+        if (rc) {
+            atomic_fetch_sub(&s->running, (int)(s->nloops - i));
+            server_stop(s);
+            for (size_t k = 1; k < i; k++)
+                pthread_join(s->lanes[k]->thread, NULL);
+            return -rc;
+        }
+        s->lanes[i]->started = 1;
+    }
+    int err = run_lane(s->lanes[0]);
+    if (err < 0) server_stop(s); /* the others must not outlive lane 0 */
+    for (size_t i = 1; i < s->nloops; i++) {
+        if (s->lanes[i]->started) pthread_join(s->lanes[i]->thread, NULL);
+        s->lanes[i]->started = 0;
+    }
+    return err < 0 ? err : s->run_rc;
 }
 
 void server_stop(server *s)
 {
-    loop_stop(s->a.loop);
+    for (size_t i = 0; i < s->nloops; i++)
+        loop_stop(s->lanes[i]->a.loop);
 }
 
 void server_drain(server *s)
 {
     atomic_store(&s->drain_requested, 1);
-    loop_wake(s->a.loop);
+    for (size_t i = 0; i < s->nloops; i++)
+        loop_wake(s->lanes[i]->a.loop);
 }
 
 void server_set_draining(server *s)
 {
-    atomic_store(&s->a.draining, 1);
+    for (size_t i = 0; i < s->nloops; i++)
+        atomic_store(&s->lanes[i]->a.draining, 1);
+}
+
+/* Ends a lane's requests and stops its daemon (no loop runs any more). */
+static void lane_close(lane *ln)
+{
+    app *a = &ln->a;
+    atomic_store(&a->draining, 1);
+    loop_timer_cancel(a->loop, &ln->grace_timer);
+    if (!a->mhd) return;
+    /* MHD must not be stopped with suspended connections: end them first. */
+    http_internal_abort_all(a);
+    for (int i = 0; i < 8 && a->nsuspended; i++)
+        MHD_run(a->mhd);
+    MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
+    a->mhd = NULL;
 }
 
 void server_free(server *s)
 {
     if (!s) return;
-    app *a = &s->a;
-    atomic_store(&a->draining, 1);
-    loop_timer_cancel(a->loop, &s->grace_timer);
-    /* MHD must not be stopped with suspended connections: end them first. */
-    http_internal_abort_all(a);
-    for (int i = 0; i < 8 && a->nsuspended; i++)
-        MHD_run(a->mhd);
-    MHD_stop_daemon(a->mhd);  /* closes the rest; each request's ctx cancels its work */
-    executor_free(a->ex);     /* joins workers, then runs the last done() callbacks */
-    taskstore_free(a->tasks); /* every job is back: cancels IO timers, frees the tasks */
-    access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
-    lagprobe_free(a->probe);
-    loop_free(a->loop);
-    metrics_free(a->metrics);
+    for (size_t i = 0; i < s->nloops; i++)
+        if (s->lanes[i]) lane_close(s->lanes[i]);
+    /* forwarded task operations still held by lane 0 (their requests are gone) */
+    if (s->lanes[0]) taskfwd_free_all(&s->lanes[0]->a);
+    executor_free(s->ex); /* joins workers, then runs the last done() callbacks */
+    for (size_t i = 0; i < s->nloops; i++)
+        lane_free(s->lanes[i]); /* lane 0's store: every job is back; timers cancelled */
+    free(s->apps);
+    free(s->lanes);
     free(s);
 }

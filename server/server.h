@@ -1,6 +1,6 @@
 /*
- * server.h - one iocpu server: an event loop thread driving libmicrohttpd,
- * plus the executor. Used by main.c and by the integration tests (which run
+ * server.h - one iocpu server: one or more event-loop threads, each driving
+ * its own libmicrohttpd daemon on the shared port, plus one executor. Used by main.c and by the integration tests (which run
  * it on a thread of their own, on port 0).
  */
 #ifndef IOCPU_SERVER_H
@@ -16,7 +16,11 @@ typedef struct server server;
 int server_new(server **out, const config *cfg);
 /* The bound port (useful with port 0). */
 uint16_t server_port(const server *s);
-/* Runs the loop on the calling thread until server_stop(). 0 or -errno. */
+/* The number of event loops (--loops, with 0 resolved to the core count). */
+long server_loops(const server *s);
+/* Runs loop 0 on the calling thread (and loops 1..N-1 on threads of their
+ * own, joined before it returns) until server_stop() or a drain ends. 0 or
+ * -errno. */
 int server_run(server *s);
 /* Makes server_run() return now; async-signal-safe and callable from any thread. */
 void server_stop(server *s);

@@ -6,7 +6,11 @@
  * executor_fd() + executor_run_done(), a thread reading the stats, and a
  * shutdown with jobs still queued and running. It checks that every done()
  * ran exactly once, on this thread, with the right status, and that the
- * counters add up. Exit status 0 only if every check passed.
+ * counters add up. A second phase runs one executor for several "loop"
+ * threads (completion channels, as --loops N uses it): each thread submits,
+ * cancels and drains its own jobs concurrently with the others, and every
+ * done() must come back on the thread that owns the job's channel. Exit
+ * status 0 only if every check passed.
  *
  * usage: executor_stress [seed]
  */
@@ -31,7 +35,7 @@
 #define NJOBS 6000
 #define NFINAL (WORKERS + QUEUE_CAP / 2)
 
-static long passed, failed;
+static _Atomic long passed, failed;
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
@@ -199,6 +203,151 @@ static int worker_threads(void)
     return n;
 }
 
+/* --- phase 3: several loops, one executor (completion channels) --------- */
+
+#define CHANNELS 3
+#define CH_JOBS 1500
+
+typedef struct cjob {
+    executor_job j; /* first */
+    int id;
+    uint64_t iterations;
+    atomic_int ran;
+    cpu_heavy_out out;
+    int work_rc;
+    /* owner thread only */
+    int done_count, cancel_rc, submitted;
+} cjob;
+
+typedef struct chan_loop {
+    executor *ex;
+    unsigned channel;
+    pthread_t thread;
+    uint64_t rng;
+    cjob jobs[CH_JOBS];
+    long done, accepted, cancel_queued, cancel_running;
+} chan_loop;
+
+static __thread chan_loop *current_loop; /* the loop running on this thread */
+
+static uint64_t crnd(chan_loop *cl)
+{
+    cl->rng ^= cl->rng << 13;
+    cl->rng ^= cl->rng >> 7;
+    cl->rng ^= cl->rng << 17;
+    return cl->rng;
+}
+
+static void cwork(executor_job *ej)
+{
+    cjob *c = (cjob *)ej;
+    atomic_store(&c->ran, 1);
+    c->work_rc = cpu_heavy(3, c->iterations, &ej->cancel, &c->out);
+}
+
+static void cdone(executor_job *ej, int status)
+{
+    cjob *c = (cjob *)ej;
+    chan_loop *cl = current_loop;
+    CHECK(cl && ej->channel == cl->channel, "job %d of channel %u: done() on loop %d", c->id,
+          ej->channel, cl ? (int)cl->channel : -1);
+    if (!cl) return;
+    c->done_count++;
+    cl->done++;
+    CHECK(c->done_count == 1, "channel %u job %d: done() ran %d times", cl->channel, c->id,
+          c->done_count);
+    if (c->cancel_rc == 0)
+        CHECK(status == -ECANCELED && !atomic_load(&c->ran), "channel %u job %d: status %d",
+              cl->channel, c->id, status);
+    else
+        CHECK(status == 0 && atomic_load(&c->ran) &&
+                  (c->work_rc == -ECANCELED || c->out.sum == reference(3, c->iterations)),
+              "channel %u job %d: status %d rc %d", cl->channel, c->id, status, c->work_rc);
+}
+
+static void *chan_loop_main(void *p)
+{
+    chan_loop *cl = p;
+    current_loop = cl;
+    int next = 0;
+    double t0 = now_s();
+    while ((next < CH_JOBS || cl->done < cl->accepted) && now_s() - t0 < 120) {
+        if (next < CH_JOBS) {
+            cjob *c = &cl->jobs[next];
+            memset(c, 0, sizeof(*c));
+            c->id = next;
+            c->iterations = crnd(cl) % 4000;
+            c->cancel_rc = NOT_CANCELLED;
+            c->j.work = cwork;
+            c->j.done = cdone;
+            c->j.data = c;
+            c->j.channel = cl->channel;
+            int rc = executor_submit(cl->ex, &c->j);
+            CHECK(rc == 0 || rc == -EAGAIN, "channel %u submit: %d", cl->channel, rc);
+            if (rc == 0) {
+                c->submitted = 1;
+                cl->accepted++;
+                next++;
+            }
+        }
+        if (next > 0 && crnd(cl) % 5 == 0) {
+            cjob *c = &cl->jobs[crnd(cl) % (uint64_t)next];
+            if (c->submitted && !c->done_count && c->cancel_rc == NOT_CANCELLED) {
+                c->cancel_rc = executor_cancel(cl->ex, &c->j);
+                if (c->cancel_rc == 0) cl->cancel_queued++;
+                if (c->cancel_rc == -EBUSY) cl->cancel_running++;
+            }
+        }
+        struct pollfd pfd = {.fd = executor_channel_fd(cl->ex, cl->channel), .events = POLLIN};
+        poll(&pfd, 1, next < CH_JOBS ? 0 : 20);
+        executor_channel_run_done(cl->ex, cl->channel);
+    }
+    current_loop = NULL;
+    return NULL;
+}
+
+/* One executor, CHANNELS loop threads working it at once. */
+static void channels_phase(void)
+{
+    executor *ex;
+    int rc = executor_new_channels(&ex, WORKERS, QUEUE_CAP, 0, CHANNELS);
+    CHECK(rc == 0, "executor_new_channels: %d", rc);
+    if (rc) return;
+    CHECK(executor_channels(ex) == CHANNELS, "%zu channels", executor_channels(ex));
+    CHECK(executor_channel_fd(ex, CHANNELS) == -1, "fd of a channel that does not exist");
+    executor_job stray = {.work = cwork, .done = cdone, .channel = CHANNELS};
+    CHECK(executor_submit(ex, &stray) == -EINVAL, "a job for a missing channel was queued");
+    static chan_loop loops[CHANNELS];
+    for (unsigned i = 0; i < CHANNELS; i++) {
+        loops[i].ex = ex;
+        loops[i].channel = i;
+        loops[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
+        loops[i].done = loops[i].accepted = 0;
+        CHECK(pthread_create(&loops[i].thread, NULL, chan_loop_main, &loops[i]) == 0, "create");
+    }
+    long accepted = 0, cq = 0, cr = 0;
+    for (unsigned i = 0; i < CHANNELS; i++) {
+        pthread_join(loops[i].thread, NULL);
+        CHECK(loops[i].accepted == CH_JOBS && loops[i].done == CH_JOBS,
+              "channel %u: %ld accepted, %ld done", i, loops[i].accepted, loops[i].done);
+        for (int k = 0; k < CH_JOBS; k++)
+            CHECK(loops[i].jobs[k].done_count == 1, "channel %u job %d: done %d times", i, k,
+                  loops[i].jobs[k].done_count);
+        accepted += loops[i].accepted;
+        cq += loops[i].cancel_queued;
+        cr += loops[i].cancel_running;
+    }
+    executor_stats st;
+    executor_get_stats(ex, &st);
+    CHECK(st.submitted == (uint64_t)accepted, "submitted %" PRIu64 " vs %ld", st.submitted,
+          accepted);
+    CHECK(st.completed == (uint64_t)(accepted - cq), "completed %" PRIu64, st.completed);
+    CHECK(st.cancelled == (uint64_t)(cq + cr), "cancelled %" PRIu64, st.cancelled);
+    executor_free(ex);
+    printf("executor_stress: channels=%d jobs=%ld cancels: queued=%ld running=%ld\n", CHANNELS,
+           accepted, cq, cr);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 0x5eed1234abcdull;
@@ -325,6 +474,7 @@ int main(int argc, char **argv)
            "running=%ld late=%ld stats reads=%ld in %.2f s\n",
            seed, NJOBS + NFINAL, rejected, cancel_queued, cancel_running, cancel_late,
            monitor_reads, now_s() - t0);
+    channels_phase();
     printf("executor_stress: %ld checks held, %ld failed\n", passed, failed);
     return failed ? 1 : 0;
 }

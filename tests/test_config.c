@@ -327,3 +327,50 @@ Test(config, parse_can_run_again)
     cr_assert_eq(parse(&c, &s, ARGS("--port", "7")), 0);
     cr_assert_eq(c.port, 7);
 }
+
+Test(config, loops_and_replica_id)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.loops, 1, "one loop unless asked (the asyncio picture)");
+    cr_assert_str_empty(c.replica_id);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--loops", "0", "--replica-id", "iocpu-5c9d-x2x9k")), 0, "%s",
+                 s.err_text);
+    cr_assert_eq(c.loops, 0);
+    cr_assert_str_eq(c.replica_id, "iocpu-5c9d-x2x9k");
+    clear_iocpu_env();
+    setenv("IOCPU_LOOPS", "3", 1);
+    setenv("IOCPU_REPLICA_ID", "iocpu1", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_eq(c.loops, 3);
+    cr_assert_str_eq(c.replica_id, "iocpu1");
+}
+
+Test(config, bad_loops_and_replica_ids_are_rejected)
+{
+    static const char *const bad[][2] = {
+        {"--loops", "-1"},
+        {"--loops", "257"},
+        {"--loops", "1.5"},
+        {"--replica-id", "A1"},
+        {"--replica-id", "-r1"},
+        {"--replica-id", "r1-"},
+        {"--replica-id", "r/1"},
+        {"--replica-id", "r 1"},
+        {"--replica-id", "r_1"},
+        {"--replica-id", "0123456789012345678901234567890123456789012345678901234567890123"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config c, fresh;
+        config_defaults(&c);
+        config_defaults(&fresh);
+        streams s;
+        cr_assert_eq(parse(&c, &s, ARGS(bad[i][0], bad[i][1])), -1, "%s '%s' accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert(memcmp(&c, &fresh, sizeof(c)) == 0, "%s '%s' changed the config", bad[i][0],
+                  bad[i][1]);
+        cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
+    }
+}

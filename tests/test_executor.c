@@ -357,6 +357,11 @@ Test(executor, free_cancels_queued_flags_running_and_joins)
     executor_free(ex);
     uint64_t took = now_ns() - t0;
     cr_assert_lt(took, 5000 * MS, "free took %llu ms", (unsigned long long)(took / MS));
+    /* pthread_join() returns when a thread has exited; the kernel drops its
+     * /proc/self/task entry a moment later */
+    for (uint64_t deadline = now_ns() + 1000 * MS;
+         worker_threads() != threads0 && now_ns() < deadline;)
+        usleep(1000);
     cr_assert_eq(worker_threads(), threads0, "workers joined");
     cr_assert_eq(sh->done_n, W + Q);
     for (int i = 0; i < W; i++) {
