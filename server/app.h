@@ -41,6 +41,9 @@ struct app {
     metrics *metrics; /* request, loop-lag and executor-job metrics */
     lagprobe *probe;  /* the 10 ms loop-lag probe timer */
     access_log *alog; /* JSON lines on stdout; NULL without --access-log */
+    /* /loop/stream subscribers and their shared ticker (handlers/loopstream.c);
+     * exists only while a stream is open */
+    struct loopstream *loopstream;
 };
 
 /* Loop timers armed by requests: the lag probe's own timer is not counted. */
@@ -57,5 +60,7 @@ const struct route *ops_routes(size_t *n);
 /* Tasks in the store by status, for /metrics (handlers/tasks.c; O(tasks kept)). */
 void tasks_count(app *a, metrics_tasks *out);
 const struct route *tasks_routes(size_t *n);
+/* The live page and its sample stream (handlers/ui.c). */
+const struct route *ui_routes(size_t *n);
 
 #endif
