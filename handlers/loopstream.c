@@ -43,7 +43,7 @@ typedef struct sub {
 struct loopstream {
     app *a;
     timer tick;
-    uint64_t last_ns; /* when the previous event's sample was taken */
+    uint64_t last_ns; /* when the previous tick took its sample (or the hub began) */
     uint64_t seq;     /* id of the last event */
     sub *subs;
     size_t n;
@@ -58,13 +58,14 @@ static size_t open_connections(app *a)
     return di ? di->num_connections : 0;
 }
 
-/* Appends one event ("id:" and "data:" lines, blank line) for a sample taken now. */
-static void format_event(loopstream *h, uint64_t id, int first, buf *out)
+/* Appends one event ("id:" and "data:" lines, blank line) for a sample taken
+ * now, with the probe's lag since since_ns. */
+static void format_event(loopstream *h, uint64_t id, uint64_t since_ns, int first, buf *out)
 {
     app *a = h->a;
     uint64_t now = loop_now_ns();
     size_t nlag;
-    uint64_t lag = lagprobe_max_since(a->probe, h->last_ns, &nlag);
+    uint64_t lag = lagprobe_max_since(a->probe, since_ns, &nlag);
     executor_stats es;
     executor_get_stats(a->ex, &es);
     size_t timers = app_active_timers(a) - (size_t)timer_active(&h->tick);
@@ -111,11 +112,11 @@ static void sub_free(void *p)
 /* Sends every stream a last "end" event and ends it; frees the hub. */
 static void end_all(loopstream *h)
 {
-    while (h->subs) {
+    for (size_t left = h->n; left > 0; left--) { /* the last detach frees h: count, not h */
         sub *s = h->subs;
         http_stream_write(s->r, END_EVENT, sizeof(END_EVENT) - 1);
         http_stream_end(s->r);
-        detach(s); /* the last detach frees h */
+        detach(s);
     }
 }
 
@@ -127,7 +128,7 @@ static void on_tick(timer *t)
         return;
     }
     buf ev = BUF_INIT;
-    format_event(h, ++h->seq, 0, &ev);
+    format_event(h, ++h->seq, h->last_ns, 0, &ev);
     h->last_ns = loop_now_ns();
     if (ev.oom || loop_timer_start(h->a->loop, &h->tick, PERIOD_NS, on_tick, h) < 0) {
         buf_free(&ev);
@@ -145,7 +146,7 @@ static loopstream *hub_get(app *a)
     loopstream *h = calloc(1, sizeof(*h));
     if (!h) return NULL;
     h->a = a;
-    h->last_ns = loop_now_ns() - PERIOD_NS; /* the first event covers the last period */
+    h->last_ns = loop_now_ns();
     if (loop_timer_start(a->loop, &h->tick, PERIOD_NS, on_tick, h) < 0) {
         free(h);
         return NULL;
@@ -176,8 +177,8 @@ void loopstream_subscribe(http_req *r)
     h->n++;
     http_set_ctx(r, s, sub_free);
 
-    buf first = BUF_INIT; /* a sample at once: a page draws without waiting a period */
-    format_event(h, h->seq, 1, &first);
+    buf first = BUF_INIT; /* a sample of the last period at once: a page draws at once */
+    format_event(h, h->seq, loop_now_ns() - PERIOD_NS, 1, &first);
     http_add_header(r, "Cache-Control", "no-cache");
     if (first.oom || http_stream_begin(r, 200, "text/event-stream") < 0) {
         buf_free(&first);
