@@ -26,6 +26,7 @@
 #include "loopstream.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -109,12 +110,12 @@ static void sub_free(void *p)
     free(s);
 }
 
-/* Sends every stream a last "end" event and ends it; frees the hub. */
-static void end_all(loopstream *h)
+/* Ends every stream, after a last event if one is given; frees the hub. */
+static void end_all(loopstream *h, const char *last)
 {
     for (size_t left = h->n; left > 0; left--) { /* the last detach frees h: count, not h */
         sub *s = h->subs;
-        http_stream_write(s->r, END_EVENT, sizeof(END_EVENT) - 1);
+        if (last) http_stream_write(s->r, last, strlen(last));
         http_stream_end(s->r);
         detach(s);
     }
@@ -124,7 +125,7 @@ static void on_tick(timer *t)
 {
     loopstream *h = t->data;
     if (atomic_load(&h->a->draining)) {
-        end_all(h);
+        end_all(h, END_EVENT);
         return;
     }
     buf ev = BUF_INIT;
@@ -132,7 +133,7 @@ static void on_tick(timer *t)
     h->last_ns = loop_now_ns();
     if (ev.oom || loop_timer_start(h->a->loop, &h->tick, PERIOD_NS, on_tick, h) < 0) {
         buf_free(&ev);
-        end_all(h); /* out of memory: end the streams rather than go silent */
+        end_all(h, NULL); /* out of memory: end the streams rather than go silent */
         return;
     }
     for (sub *s = h->subs; s; s = s->next) /* writes never end a request on the spot */

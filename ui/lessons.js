@@ -130,11 +130,13 @@ const Lessons = (() => {
     }
     const button = h('button', { type: 'submit', text: L.button });
     form.append(button);
-    const out = h('div', { class: 'out', hidden: true, 'aria-live': 'polite' });
+    // the status line is the card's live region: it stays, the rest is redrawn per run
+    const status = h('p', { class: 'status', role: 'status' });
+    const out = h('div', { class: 'out', hidden: true }, status);
     card.append(form, out);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      if (card.dataset.state !== 'running') run(L, form, button, card, out);
+      if (card.dataset.state !== 'running') run(L, { form, button, card, out, status });
     });
     return card;
   }
@@ -261,7 +263,7 @@ const Lessons = (() => {
     return s;
   }
 
-  async function run(L, form, button, card, out) {
+  async function run(L, { form, button, card, out, status }) {
     const values = Object.fromEntries(new FormData(form));
     const query = L.query ? L.query(values) : values;
     const url = `${L.path}?${new URLSearchParams(query)}`;
@@ -272,7 +274,7 @@ const Lessons = (() => {
     button.setAttribute('aria-disabled', 'true'); // not disabled: it keeps the focus
     card.dataset.state = 'running';
     card.setAttribute('aria-busy', 'true');
-    const status = h('p', { class: 'status', text: `GET ${url} …` });
+    status.textContent = `GET ${url} …`;
     const timing = h('div', { class: 'timing' });
     out.replaceChildren(status, timing);
     out.hidden = false;
@@ -322,5 +324,5 @@ const Lessons = (() => {
     }
   }
 
-  return { mount, parseTiming };
+  return { mount };
 })();
