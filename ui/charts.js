@@ -15,11 +15,13 @@ const Charts = (() => {
   const BAND = { loop: '--band-loop', executor: '--band-executor', io: '--band-io' };
   const BAND_INK = { loop: '--ink-loop', executor: '--ink-executor', io: '--ink-io' };
 
-  // The smallest 1, 2 or 5 times a power of ten that is >= v.
+  // The smallest round number >= v (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of
+  // ten): close enough above a peak that the peak fills most of the chart.
+  const STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8];
   function niceCeil(v) {
     let p = Math.pow(10, Math.floor(Math.log10(Math.max(v, 1e-9))));
     for (;;) {
-      for (const m of [1, 2, 5]) if (m * p >= v) return m * p;
+      for (const m of STEPS) if (m * p >= v) return m * p;
       p *= 10;
     }
   }
@@ -228,7 +230,7 @@ const Charts = (() => {
     const pb = peak(busy, from);
     const pq = peak(queued, from);
     const top = Math.max(workers, pb ? pb.v : 0, pq ? pq.v : 0, 2);
-    const ymax = top <= 4 ? Math.ceil(top / 2) * 2 : niceCeil(top);
+    const ymax = Math.ceil((top <= 20 ? top : niceCeil(top)) / 2) * 2; // even: whole halves
     chart($('chart-exec'), now, ymax, 'count', {
       draw(ctx) {
         const { g } = ctx;
