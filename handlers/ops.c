@@ -26,9 +26,9 @@ static void index_page(http_req *r)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "method", all[i]->method, "path",
                                               all[i]->path, "lesson", all[i]->lesson));
-    http_respond_json(
-        r, 200,
-        json_pack("{s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "endpoints", list));
+    http_respond_json(r, 200,
+                      json_pack("{s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui",
+                                "/ui", "endpoints", list));
 }
 
 static void healthz(http_req *r)

@@ -65,6 +65,9 @@ struct app {
      * (handlers/taskfwd.c); a drain waits for them */
     struct task_call *fwd;
     size_t nfwd;
+    /* /loop/stream subscribers and their shared ticker (handlers/loopstream.c);
+     * exists only while a stream is open */
+    struct loopstream *loopstream;
 };
 
 /* Guards this loop's metrics writes and its published stats (loopstats.h). */
@@ -91,5 +94,7 @@ const struct route *ops_routes(size_t *n);
 /* Tasks in the store by status, for /metrics (handlers/tasks.c; O(tasks kept)). */
 void tasks_count(app *a, metrics_tasks *out);
 const struct route *tasks_routes(size_t *n);
+/* The live page and its sample stream (handlers/ui.c). */
+const struct route *ui_routes(size_t *n);
 
 #endif

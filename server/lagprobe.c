@@ -124,3 +124,16 @@ void lagprobe_summary(lagprobe *p, uint64_t now_ns, lag_summary *out)
     out->max_ms = (double)max / 1e6;
     out->p99_ms = (double)p->scratch[rank - 1] / 1e6;
 }
+
+uint64_t lagprobe_max_since(const lagprobe *p, uint64_t since_ns, size_t *n)
+{
+    uint64_t max = 0;
+    size_t k = 0;
+    for (; k < p->n; k++) {
+        const sample *s = &p->ring[(p->next + p->cap - 1 - k) % p->cap]; /* newest first */
+        if (s->at_ns <= since_ns) break;
+        if (s->lag_ns > max) max = s->lag_ns;
+    }
+    if (n) *n = k;
+    return max;
+}

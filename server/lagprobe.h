@@ -54,4 +54,11 @@ void lagprobe_record(lagprobe *p, uint64_t at_ns, uint64_t lag_ns);
  */
 void lagprobe_summary(lagprobe *p, uint64_t now_ns, lag_summary *out);
 
+/*
+ * Largest lag (ns) among the samples taken after since_ns, 0 if none; *n (if
+ * not NULL) gets their count. Samples are kept in time order, so this walks
+ * back from the newest one: the cost is the number of samples since since_ns.
+ */
+uint64_t lagprobe_max_since(const lagprobe *p, uint64_t since_ns, size_t *n);
+
 #endif

@@ -26,6 +26,7 @@ static void add_group(const route *(*group)(size_t *n))
 static void build(void)
 {
     add_group(ops_routes);
+    add_group(ui_routes);
     add_group(io_routes);
     add_group(cpu_routes);
     add_group(tasks_routes);

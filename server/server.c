@@ -180,6 +180,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     /* our own refusal to go on with a request whose client left: not news */
     if (strstr(msg, "Application reported internal error")) return;
+    if (strstr(msg, "application error generating response")) return; /* a stream's, ditto */
     fprintf(stderr, "iocpu: mhd: %s", msg);
 }
 

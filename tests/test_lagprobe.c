@@ -123,3 +123,33 @@ Test(lagprobe, measures_a_stalled_loop)
     lagprobe_free(p);
     loop_free(st.l);
 }
+
+Test(lagprobe, max_since_looks_at_the_newest_samples_only)
+{
+    loop *l;
+    lagprobe *p;
+    cr_assert_eq(loop_new(&l), 0);
+    cr_assert_eq(lagprobe_new(&p, l, 10 * MS, 50 * MS, NULL, NULL), 0);
+    size_t n = 99;
+    cr_assert_eq(lagprobe_max_since(p, 0, &n), 0);
+    cr_assert_eq(n, 0, "no samples yet");
+    lagprobe_record(p, 10 * MS, 5 * MS);
+    lagprobe_record(p, 20 * MS, 9 * MS);
+    lagprobe_record(p, 30 * MS, 2 * MS);
+    cr_assert_eq(lagprobe_max_since(p, 0, &n), 9 * MS);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(lagprobe_max_since(p, 15 * MS, &n), 9 * MS);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(lagprobe_max_since(p, 20 * MS, &n), 2 * MS, "a sample at since is not after it");
+    cr_assert_eq(n, 1);
+    cr_assert_eq(lagprobe_max_since(p, 30 * MS, NULL), 0);
+    /* past the ring's capacity (window/period + 16 = 21): the newest still count */
+    for (uint64_t i = 4; i <= 40; i++)
+        lagprobe_record(p, i * 10 * MS, i == 38 ? 70 * MS : 1 * MS);
+    cr_assert_eq(lagprobe_max_since(p, 365 * MS, &n), 70 * MS);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(lagprobe_max_since(p, 0, &n), 70 * MS);
+    cr_assert_eq(n, 21, "the whole ring, and no more");
+    lagprobe_free(p);
+    loop_free(l);
+}

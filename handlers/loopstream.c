@@ -1,0 +1,191 @@
+/*
+ * loopstream.c - GET /loop/stream (see loopstream.h).
+ *
+ * DESIGN
+ * One hub per server (app->loopstream) holds the open streams and one shared
+ * ticker, a loop timer re-armed a period after it fired (a stall gives one
+ * late event, not a burst of catch-up ones). Each tick takes one sample and
+ * writes the same event text into every stream; between ticks every stream's
+ * connection is suspended by the HTTP layer, so no thread waits and nothing
+ * spins. The first subscriber creates the hub and arms the ticker; the last
+ * one to leave cancels it and frees the hub: an idle server has neither.
+ *
+ * A subscriber is the request's ctx, so it leaves when its request ends: the
+ * client went away (the suspended socket reports it at once), the server
+ * stops, or a drain ended the stream. app->draining is checked on every tick
+ * (and on subscribe): once set, each stream gets a last "end" event and is
+ * ended, and the hub is freed, so a drain waits at most one period for the
+ * open pages instead of its whole grace.
+ *
+ * A client that stops reading: MHD asks for more body only when it could send
+ * the last piece, so unread events pile up in the kernel's socket buffers,
+ * then the connection times out (--conn-timeout) and the subscriber leaves.
+ *
+ * Threads: everything here runs on the loop thread.
+ */
+#include "loopstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define PERIOD_NS ((uint64_t)LOOPSTREAM_PERIOD_MS * 1000000u)
+#define END_EVENT "event: end\ndata: {\"reason\":\"draining\"}\n\n"
+
+typedef struct loopstream loopstream;
+
+typedef struct sub {
+    http_req *r;
+    loopstream *hub; /* NULL once detached (ended by a drain, or the hub is gone) */
+    struct sub *prev, *next;
+} sub;
+
+struct loopstream {
+    app *a;
+    timer tick;
+    uint64_t last_ns; /* when the previous tick took its sample (or the hub began) */
+    uint64_t seq;     /* id of the last event */
+    sub *subs;
+    size_t n;
+};
+
+static void on_tick(timer *t);
+
+static size_t open_connections(app *a)
+{
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return di ? di->num_connections : 0;
+}
+
+/* Appends one event ("id:" and "data:" lines, blank line) for a sample taken
+ * now, with the probe's lag since since_ns. */
+static void format_event(loopstream *h, uint64_t id, uint64_t since_ns, int first, buf *out)
+{
+    app *a = h->a;
+    uint64_t now = loop_now_ns();
+    size_t nlag;
+    uint64_t lag = lagprobe_max_since(a->probe, since_ns, &nlag);
+    executor_stats es;
+    executor_get_stats(a->ex, &es);
+    size_t timers = app_active_timers(a) - (size_t)timer_active(&h->tick);
+    json_t *o = json_pack("{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "seq",
+                          (json_int_t)id, "t", secs_between(a->started_ns, now), "lag_ms",
+                          round((double)lag / 1e3) / 1e3, "lag_samples", (json_int_t)nlag,
+                          "active_timers", (json_int_t)timers, "connections",
+                          (json_int_t)open_connections(a), "suspended", (json_int_t)a->nsuspended,
+                          "streams", (json_int_t)h->n, "executor", "busy", (json_int_t)es.busy,
+                          "queued", (json_int_t)es.queued, "workers", (json_int_t)es.workers);
+    if (first) buf_puts(out, "retry: 1000\n");
+    buf_printf(out, "id: %llu\ndata: ", (unsigned long long)id);
+    json_out_append(out, o);
+    buf_puts(out, "\n\n");
+    json_decref(o);
+}
+
+static void detach(sub *s)
+{
+    loopstream *h = s->hub;
+    if (!h) return;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->subs = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    s->hub = NULL;
+    if (--h->n == 0) { /* the last one out stops the ticker */
+        loop_timer_cancel(h->a->loop, &h->tick);
+        h->a->loopstream = NULL;
+        free(h);
+    }
+}
+
+/* The request's ctx free: runs once when the request ends, however it ends. */
+static void sub_free(void *p)
+{
+    sub *s = p;
+    detach(s);
+    free(s);
+}
+
+/* Ends every stream, after a last event if one is given; frees the hub. */
+static void end_all(loopstream *h, const char *last)
+{
+    for (size_t left = h->n; left > 0; left--) { /* the last detach frees h: count, not h */
+        sub *s = h->subs;
+        if (last) http_stream_write(s->r, last, strlen(last));
+        http_stream_end(s->r);
+        detach(s);
+    }
+}
+
+static void on_tick(timer *t)
+{
+    loopstream *h = t->data;
+    if (atomic_load(&h->a->draining)) {
+        end_all(h, END_EVENT);
+        return;
+    }
+    buf ev = BUF_INIT;
+    format_event(h, ++h->seq, h->last_ns, 0, &ev);
+    h->last_ns = loop_now_ns();
+    if (ev.oom || loop_timer_start(h->a->loop, &h->tick, PERIOD_NS, on_tick, h) < 0) {
+        buf_free(&ev);
+        end_all(h, NULL); /* out of memory: end the streams rather than go silent */
+        return;
+    }
+    for (sub *s = h->subs; s; s = s->next) /* writes never end a request on the spot */
+        http_stream_write(s->r, ev.p, ev.len);
+    buf_free(&ev);
+}
+
+static loopstream *hub_get(app *a)
+{
+    if (a->loopstream) return a->loopstream;
+    loopstream *h = calloc(1, sizeof(*h));
+    if (!h) return NULL;
+    h->a = a;
+    h->last_ns = loop_now_ns();
+    if (loop_timer_start(a->loop, &h->tick, PERIOD_NS, on_tick, h) < 0) {
+        free(h);
+        return NULL;
+    }
+    a->loopstream = h;
+    return h;
+}
+
+void loopstream_subscribe(http_req *r)
+{
+    app *a = http_app(r);
+    if (atomic_load(&a->draining)) {
+        http_respond_busy(r, "draining");
+        return;
+    }
+    sub *s = calloc(1, sizeof(*s));
+    loopstream *h = s ? hub_get(a) : NULL;
+    if (!h) {
+        free(s);
+        http_respond_detail(r, 500, "out of memory");
+        return;
+    }
+    s->r = r;
+    s->hub = h;
+    s->next = h->subs;
+    if (h->subs) h->subs->prev = s;
+    h->subs = s;
+    h->n++;
+    http_set_ctx(r, s, sub_free);
+
+    buf first = BUF_INIT; /* a sample of the last period at once: a page draws at once */
+    format_event(h, h->seq, loop_now_ns() - PERIOD_NS, 1, &first);
+    http_add_header(r, "Cache-Control", "no-cache");
+    if (first.oom || http_stream_begin(r, 200, "text/event-stream") < 0) {
+        buf_free(&first);
+        http_respond_detail(r, 500, "out of memory"); /* the ctx detaches when it ends */
+        return;
+    }
+    http_stream_write(r, first.p, first.len);
+    buf_free(&first);
+}

@@ -1,0 +1,47 @@
+/*
+ * ui.c - GET /ui, the live page, and the route table it shares with the
+ * sample stream it draws (GET /loop/stream, handlers/loopstream.c).
+ *
+ * The page is ui/index.html with its stylesheet and scripts inlined
+ * (cmake/inline.cmake), embedded as a C string at build time
+ * (cmake/embed.cmake): one self-contained response, nothing else to fetch.
+ *
+ * Threads: the handler runs on the loop thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "loopstream.h"
+
+/* Generated at build time from ui/ (see above). */
+extern const char iocpu_ui_html[];
+extern const unsigned long iocpu_ui_html_len;
+
+/* Copies the page (some 40 KB) per request: the HTTP layer frees what it sends. */
+static void ui_page(http_req *r)
+{
+    char *page = malloc(iocpu_ui_html_len);
+    if (!page) {
+        http_respond_detail(r, 500, "out of memory");
+        return;
+    }
+    memcpy(page, iocpu_ui_html, iocpu_ui_html_len);
+    http_add_header(r, "Cache-Control", "no-cache");
+    http_respond_data(r, 200, "text/html; charset=utf-8", page, iocpu_ui_html_len);
+}
+
+static const route ROUTES[] = {
+    {"GET", "/ui", ui_page,
+     "a live page: watch the loop lag and a /healthz probe spike while /cpu/blocking runs, "
+     "and stay flat while /cpu/executor does the same work"},
+    {"GET", "/loop/stream", loopstream_subscribe,
+     "Server-Sent Events: the loop's lag, timers, connections and executor every 100 ms, "
+     "each stream suspended between events (no thread held)"},
+};
+
+const route *ui_routes(size_t *n)
+{
+    *n = sizeof(ROUTES) / sizeof(ROUTES[0]);
+    return ROUTES;
+}
