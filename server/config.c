@@ -57,6 +57,14 @@ static const opt OPTS[] = {
      "seconds a finished task is kept (300)"},
     {"access-log", "IOCPU_ACCESS_LOG", T_FLAG, OFF(access_log), 0, 1,
      "JSON access log lines on stdout (off)"},
+    {"max-connections-per-ip", "IOCPU_MAX_CONNECTIONS_PER_IP", T_LONG, OFF(max_conn_per_ip), 0,
+     1000000, "open connections from one client address; 0 = no limit (0)"},
+    {"max-url", "IOCPU_MAX_URL", T_LONG, OFF(max_url), 16, 1048576,
+     "bytes of path + query; beyond it 414 (4096)"},
+    {"max-params", "IOCPU_MAX_PARAMS", T_LONG, OFF(max_params), 1, 100000,
+     "query parameters per request; beyond it 414 (64)"},
+    {"max-header-bytes", "IOCPU_MAX_HEADER_BYTES", T_LONG, OFF(max_header_bytes), 64, 1048576,
+     "bytes of request headers; beyond it 431 (4096)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -80,6 +88,10 @@ void config_defaults(config *c)
     c->max_tasks = 10000;
     c->task_keep = 1000;
     c->task_ttl = 300;
+    c->max_conn_per_ip = 0;
+    c->max_url = 4096;
+    c->max_params = 64;
+    c->max_header_bytes = 4096;
 }
 
 static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)

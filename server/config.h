@@ -26,6 +26,10 @@ typedef struct config {
     long task_keep;    /* finished tasks kept for GET /tasks/<id> */
     double task_ttl;   /* seconds a finished task is kept */
     int access_log;
+    long max_conn_per_ip;  /* open connections from one address; 0 = no limit */
+    long max_url;          /* bytes of path + query (decoded); beyond: 414 */
+    long max_params;       /* query parameters; beyond: 414 */
+    long max_header_bytes; /* bytes of request headers; beyond: 431 */
 } config;
 
 void config_defaults(config *c);

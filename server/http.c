@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "http_internal.h"
 #include "json_out.h"
+#include "reqlimits.h"
 #include "router.h"
 
 #define MAX_HEADERS 4
@@ -408,10 +409,15 @@ static size_t route_index(const route *rt)
 
 static void dispatch(http_req *r, const char *url)
 {
-    char allow[64];
+    char allow[64], over[96];
+    reqlimits_usage use;
+    reqlimits_measure(r->conn, url, &use);
+    unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
     r->route = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
-    if (r->route) {
-        r->slot = route_index(r->route);
+    if (r->route) r->slot = route_index(r->route);
+    if (status) { /* over a request-size limit: no handler sees it */
+        http_respond_detail(r, status, over);
+    } else if (r->route) {
         r->route->fn(r);
     } else if (allow[0]) {
         http_add_header(r, "Allow", allow);

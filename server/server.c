@@ -37,18 +37,21 @@
 #include "../handlers/taskstore.h"
 #include "app.h"
 #include "http_internal.h"
+#include "lograte.h"
 #include "router.h"
 
 #define LAG_PERIOD_NS (10 * 1000000ull)    /* the probe fires every 10 ms */
 #define LAG_WINDOW_NS (10 * 1000000000ull) /* /loop summarises the last 10 s */
 #define ACCESS_LOG_BUFFER (256 * 1024)     /* bytes of log lines that may wait */
 #define ACCESS_LOG_FLUSH_MS 1000           /* spent flushing them at exit */
+#define MHD_LOG_LINES_PER_S 10             /* libmicrohttpd's messages beyond: counted */
 
 struct server {
     app a;
     atomic_int drain_requested; /* set by server_drain() from any thread */
     int drain_started;          /* loop thread: the drain is under way */
     timer grace_timer;          /* drain deadline, then the final cut-off */
+    lograte mhd_log_rate;       /* loop thread: MHD's messages, rate-limited */
 };
 
 static int mhd_max_wait(void *arg)
@@ -136,14 +139,23 @@ static int new_metrics(app *a)
     return rc;
 }
 
+static void report_suppressed(uint64_t n)
+{
+    if (n) fprintf(stderr, "iocpu: mhd: %llu more messages suppressed\n", (unsigned long long)n);
+}
+
+/* A flood of bad requests must not become a flood of stderr (lograte.h). */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    server *s = cls;
     char msg[512];
-    (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     /* our own refusal to go on with a request whose client left: not news */
     if (strstr(msg, "Application reported internal error")) return;
-    fprintf(stderr, "iocpu: mhd: %s", msg);
+    uint64_t hidden;
+    int ok = lograte_allow(&s->mhd_log_rate, loop_now_ns(), &hidden);
+    report_suppressed(hidden);
+    if (ok) fprintf(stderr, "iocpu: mhd: %s", msg);
 }
 
 /* Raises the soft fd limit so that max_connections sockets fit. */
@@ -188,6 +200,7 @@ int server_new(server **out, const config *cfg)
     app *a = &s->a;
     a->cfg = *cfg;
     a->started_ns = loop_now_ns();
+    lograte_init(&s->mhd_log_rate, MHD_LOG_LINES_PER_S, 1000000000u);
 
     unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     struct sockaddr_storage addr;
@@ -213,12 +226,14 @@ int server_new(server **out, const config *cfg)
     if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0) goto err_executor;
     raise_nofile(cfg->max_connections);
     a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR,
                               &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed, a,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
+                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
+                              MHD_OPTION_END);
     if (!a->mhd) {
         err = -EADDRNOTAVAIL;
         fprintf(stderr, "iocpu: cannot listen on %s:%ld\n", cfg->host, cfg->port);
@@ -297,6 +312,7 @@ void server_free(server *s)
     for (int i = 0; i < 8 && a->nsuspended; i++)
         MHD_run(a->mhd);
     MHD_stop_daemon(a->mhd);  /* closes the rest; each request's ctx cancels its work */
+    report_suppressed(lograte_flush(&s->mhd_log_rate));
     executor_free(a->ex);     /* joins workers, then runs the last done() callbacks */
     taskstore_free(a->tasks); /* every job is back: cancels IO timers, frees the tasks */
     access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
