@@ -416,6 +416,7 @@ static void dispatch(http_req *r, const char *url)
     r->route = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
     if (r->route) r->slot = route_index(r->route);
     if (status) { /* over a request-size limit: no handler sees it */
+        if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         http_respond_detail(r, status, over);
     } else if (r->route) {
         r->route->fn(r);

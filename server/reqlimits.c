@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                  size_t key_size, const char *value, size_t value_size)
@@ -23,9 +24,10 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 {
     reqlimits_usage *u = cls;
     (void)kind;
-    (void)key;
     (void)value;
     u->header_bytes += key_size + 2 + value_size + 2;
+    u->content_lengths += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    u->transfer_encodings += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     return MHD_YES;
 }
 
@@ -39,6 +41,12 @@ void reqlimits_measure(struct MHD_Connection *c, const char *path, reqlimits_usa
 
 unsigned reqlimits_judge(const reqlimits_usage *u, const config *cfg, char *detail, size_t len)
 {
+    if (u->content_lengths > 1 || (u->content_lengths && u->transfer_encodings)) {
+        snprintf(detail, len, "%s",
+                 u->content_lengths > 1 ? "more than one Content-Length header"
+                                        : "both Content-Length and Transfer-Encoding");
+        return 400;
+    }
     if (u->url_bytes > (size_t)cfg->max_url) {
         snprintf(detail, len, "URI too long: %zu bytes, the limit is %ld", u->url_bytes,
                  cfg->max_url);

@@ -291,6 +291,26 @@ Test(badinput, content_length_lies)
     cr_assert_eq(rep.len, 0, "%s", rep.data);
     cr_assert_gt(rep.secs, TIMEOUT_S * 0.5);
     raw_reply_free(&rep);
+    /* two framings: refused, and the connection closed, so that what follows
+     * the body (here a smuggled GET) is never read as a request */
+    static const char twice[] =
+        "POST /tasks HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 30\r\n"
+        "\r\n{}";
+    send_expect_close(twice, sizeof(twice) - 1, &rep);
+    cr_assert_eq(raw_status(&rep), 400, "%s", rep.data);
+    cr_assert_eq(raw_count(&rep, "{\"detail\":\"more than one Content-Length header\"}"), 1, "%s",
+                 rep.data);
+    cr_assert_lt(rep.secs, 2.0, "closed at once, not at the idle timeout");
+    raw_reply_free(&rep);
+    static const char both[] = "POST /tasks HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: "
+                               "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
+    send_expect_close(both, sizeof(both) - 1, &rep);
+    cr_assert_eq(raw_status(&rep), 400, "%s", rep.data);
+    cr_assert_eq(raw_count(&rep, "both Content-Length and Transfer-Encoding"), 1, "%s", rep.data);
+    cr_assert_eq(raw_count(&rep, "HTTP/1.1 "), 1, "the smuggled request was answered: %s",
+                 rep.data);
+    cr_assert_eq(raw_count(&rep, "Connection: close"), 1, "%s", rep.data);
+    raw_reply_free(&rep);
     /* not a number: MHD's 400 */
     static const char nan[] = "POST /tasks HTTP/1.1\r\nContent-Length: abc\r\n\r\n{}";
     send_expect_close(nan, sizeof(nan) - 1, &rep);

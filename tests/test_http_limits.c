@@ -228,6 +228,47 @@ Test(limits, per_ip_limit_closes_the_extra_connection)
     healthz_within(5.0);
 }
 
+static void two_in_all(config *c)
+{
+    c->max_connections = 2;
+}
+
+/* One request on a kept-alive raw connection; its status. */
+static int ask(int fd)
+{
+    raw_reply rep;
+    raw_send(fd, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+    raw_read(fd, 5.0, "{\"status\":\"ok\"}", 1, &rep);
+    int st = raw_status(&rep);
+    raw_reply_free(&rep);
+    return st;
+}
+
+/* At --max-connections MHD stops accepting: a new connection waits in the
+ * kernel's listen backlog, unanswered, until an open one closes. */
+Test(limits, max_connections_makes_the_next_one_wait)
+{
+    ts_start(&ts, two_in_all);
+    int a = raw_connect(ts.port), b = raw_connect(ts.port);
+    cr_assert(a >= 0 && b >= 0);
+    cr_assert_eq(ask(a), 200); /* both accepted, both kept alive */
+    cr_assert_eq(ask(b), 200);
+    int c = raw_connect(ts.port);
+    raw_send(c, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+    raw_reply rep;
+    raw_read(c, 1.5, NULL, 0, &rep);
+    cr_assert(!rep.closed && rep.len == 0, "at the limit, the third was served or closed: %s",
+              rep.data);
+    raw_reply_free(&rep);
+    close(a);
+    raw_read(c, 10.0, "{\"status\":\"ok\"}", 1, &rep);
+    cr_assert_eq(raw_status(&rep), 200, "once one closed, the waiting one is served: %s", rep.data);
+    raw_reply_free(&rep);
+    close(c);
+    close(b);
+    healthz_within(5.0);
+}
+
 static void one_second_timeout(config *c)
 {
     c->conn_timeout = 1;
