@@ -8,7 +8,8 @@
  *   1st access-handler call: allocate http_req, nothing else (queueing a
  *      response now would make MHD answer "Connection: close").
  *   body calls: append the upload to r->body (bounded).
- *   last call: route and run the handler. If it responded, queue it now.
+ *   last call: check the request-size limits (reqlimits.c: 400/414/431 in
+ *      JSON), route and run the handler. If it responded, queue it now.
  *      If it deferred, the connection is suspended and its socket is put in
  *      our epoll set for EPOLLRDHUP (MHD does not notice a client leaving
  *      while suspended). A later respond() stores the response, unwatches the
