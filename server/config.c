@@ -61,6 +61,14 @@ static const opt OPTS[] = {
      "event-loop threads sharing the port (SO_REUSEPORT); 0 = one per core (1)"},
     {"replica-id", "IOCPU_REPLICA_ID", T_STR, OFF(replica_id), 0, 63,
      "this replica's name, a DNS label: prefixes task ids, sent as X-Iocpu-Replica (none)"},
+    {"max-connections-per-ip", "IOCPU_MAX_CONNECTIONS_PER_IP", T_LONG, OFF(max_conn_per_ip), 0,
+     1000000, "open connections from one client address; 0 = no limit (0)"},
+    {"max-url", "IOCPU_MAX_URL", T_LONG, OFF(max_url), 16, 1048576,
+     "bytes of path + query; beyond it 414 (4096)"},
+    {"max-params", "IOCPU_MAX_PARAMS", T_LONG, OFF(max_params), 1, 100000,
+     "query parameters per request; beyond it 414 (64)"},
+    {"max-header-bytes", "IOCPU_MAX_HEADER_BYTES", T_LONG, OFF(max_header_bytes), 64, 1048576,
+     "bytes of request headers; beyond it 431 (4096)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -85,6 +93,10 @@ void config_defaults(config *c)
     c->task_keep = 1000;
     c->task_ttl = 300;
     c->loops = 1;
+    c->max_conn_per_ip = 0;
+    c->max_url = 4096;
+    c->max_params = 64;
+    c->max_header_bytes = 4096;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of

@@ -28,6 +28,10 @@ typedef struct config {
     int access_log;
     long loops;          /* event-loop threads; 0 = one per core (resolved by server_new) */
     char replica_id[64]; /* "" or a DNS label (a pod name): prefixes task ids, X-Iocpu-Replica */
+    long max_conn_per_ip;  /* open connections from one address; 0 = no limit */
+    long max_url;          /* bytes of path + query (decoded); beyond: 414 */
+    long max_params;       /* query parameters; beyond: 414 */
+    long max_header_bytes; /* bytes of request headers; beyond: 431 */
 } config;
 
 void config_defaults(config *c);

@@ -8,7 +8,8 @@
  *   1st access-handler call: allocate http_req, nothing else (queueing a
  *      response now would make MHD answer "Connection: close").
  *   body calls: append the upload to r->body (bounded).
- *   last call: route and run the handler. If it responded, queue it now.
+ *   last call: check the request-size limits (reqlimits.c: 400/414/431 in
+ *      JSON), route and run the handler. If it responded, queue it now.
  *      If it deferred, the connection is suspended and its socket is put in
  *      our epoll set for EPOLLRDHUP (MHD does not notice a client leaving
  *      while suspended). A later respond() stores the response, unwatches the
@@ -37,6 +38,7 @@
 #include "buf.h"
 #include "http_internal.h"
 #include "json_out.h"
+#include "reqlimits.h"
 #include "router.h"
 
 #define MAX_HEADERS 4
@@ -422,10 +424,16 @@ static size_t route_index(const route *rt)
 
 static void dispatch(http_req *r, const char *url)
 {
-    char allow[64];
+    char allow[64], over[96];
+    reqlimits_usage use;
+    reqlimits_measure(r->conn, url, &use);
+    unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
     r->route = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
-    if (r->route) {
-        r->slot = route_index(r->route);
+    if (r->route) r->slot = route_index(r->route);
+    if (status) { /* over a request-size limit: no handler sees it */
+        if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        http_respond_detail(r, status, over);
+    } else if (r->route) {
         r->route->fn(r);
     } else if (allow[0]) {
         http_add_header(r, "Allow", allow);

@@ -55,12 +55,14 @@
 #include "../handlers/taskstore.h"
 #include "app.h"
 #include "http_internal.h"
+#include "lograte.h"
 #include "router.h"
 
 #define LAG_PERIOD_NS (10 * 1000000ull)    /* the probe fires every 10 ms */
 #define LAG_WINDOW_NS (10 * 1000000000ull) /* /loop summarises the last 10 s */
 #define ACCESS_LOG_BUFFER (256 * 1024)     /* bytes of log lines that may wait */
 #define ACCESS_LOG_FLUSH_MS 1000           /* spent flushing them at exit */
+#define MHD_LOG_LINES_PER_S 10             /* libmicrohttpd's messages beyond: counted */
 
 typedef struct lane {
     app a; /* first: an app pointer is a lane pointer */
@@ -70,6 +72,7 @@ typedef struct lane {
     int drain_started; /* lane thread: its drain is under way */
     timer grace_timer; /* drain deadline, then the final cut-off */
     loop_watcher ex_w; /* this lane's executor completion channel */
+    lograte mhd_log_rate; /* lane thread: its daemon's messages, rate-limited */
 } lane;
 
 struct server {
@@ -173,15 +176,25 @@ static void on_job_back(void *arg, const executor_job *j, int status)
     app_stats_unlock(a);
 }
 
+static void report_suppressed(uint64_t n)
+{
+    if (n) fprintf(stderr, "iocpu: mhd: %llu more messages suppressed\n", (unsigned long long)n);
+}
+
+/* A flood of bad requests must not become a flood of stderr (lograte.h).
+ * Each lane's daemon logs on that lane's thread, into that lane's limiter. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    lane *ln = cls;
     char msg[512];
-    (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     /* our own refusal to go on with a request whose client left: not news */
     if (strstr(msg, "Application reported internal error")) return;
     if (strstr(msg, "application error generating response")) return; /* a stream's, ditto */
-    fprintf(stderr, "iocpu: mhd: %s", msg);
+    uint64_t hidden;
+    int ok = lograte_allow(&ln->mhd_log_rate, loop_now_ns(), &hidden);
+    report_suppressed(hidden);
+    if (ok) fprintf(stderr, "iocpu: mhd: %s", msg);
 }
 
 /* Raises the soft fd limit so that max_connections sockets fit. */
@@ -233,11 +246,12 @@ static int start_daemon(lane *ln, uint16_t port)
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
     a->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, http_internal_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed,
+        (lane *)a, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed,
         a, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)(a->nloops > 1), MHD_OPTION_END);
+        (unsigned)(a->nloops > 1), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_conn_per_ip, MHD_OPTION_END);
     if (!a->mhd) {
         fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
         return -EADDRNOTAVAIL;
@@ -278,6 +292,7 @@ static int lane_new(server *s, unsigned index, lane **out)
     if (!ln) return -ENOMEM;
     app *a = &ln->a;
     ln->s = s;
+    lograte_init(&ln->mhd_log_rate, MHD_LOG_LINES_PER_S, 1000000000u);
     a->cfg = *cfg;
     a->index = index;
     a->nloops = s->nloops;
@@ -465,6 +480,7 @@ static void lane_close(lane *ln)
         MHD_run(a->mhd);
     MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
     a->mhd = NULL;
+    report_suppressed(lograte_flush(&ln->mhd_log_rate));
 }
 
 void server_free(server *s)

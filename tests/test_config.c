@@ -374,3 +374,30 @@ Test(config, bad_loops_and_replica_ids_are_rejected)
         cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
     }
 }
+
+Test(config, hardening_limits)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.max_conn_per_ip, 0, "off by default");
+    cr_assert_eq(c.max_url, 4096);
+    cr_assert_eq(c.max_params, 64);
+    cr_assert_eq(c.max_header_bytes, 4096);
+    streams s;
+    setenv("IOCPU_MAX_PARAMS", "7", 1);
+    int rc = parse(
+        &c, &s,
+        ARGS("--max-connections-per-ip", "3", "--max-url", "100", "--max-header-bytes", "2000"));
+    cr_assert_eq(rc, 0, "%s", s.err_text);
+    cr_assert_eq(c.max_conn_per_ip, 3);
+    cr_assert_eq(c.max_url, 100);
+    cr_assert_eq(c.max_params, 7);
+    cr_assert_eq(c.max_header_bytes, 2000);
+    cr_assert_eq(parse(&c, &s, ARGS("--max-params", "0")), -1, "0 parameters is refused");
+    cr_assert_eq(parse(&c, &s, ARGS("--max-url", "abc")), -1);
+    cr_assert_eq(parse(&c, &s, ARGS("--help")), 1);
+    const char *names[] = {"--max-connections-per-ip", "--max-url", "--max-params",
+                           "--max-header-bytes"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+}

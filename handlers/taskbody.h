@@ -1,0 +1,31 @@
+/*
+ * taskbody.h - the body of POST /tasks, parsed and validated without HTTP:
+ * client bytes in, a task_spec or FastAPI-shaped errors out (the same
+ * limits and types as /io/job and /cpu/executor). Pure and single-threaded,
+ * so it can be unit-tested and fuzzed on its own.
+ */
+#ifndef IOCPU_HANDLERS_TASKBODY_H
+#define IOCPU_HANDLERS_TASKBODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../server/params.h"
+#include "taskstore.h"
+
+typedef struct taskbody_limits {
+    double max_delay;       /* io: delay in [0, max_delay] */
+    int64_t max_iterations; /* cpu: iterations in [0, max_iterations] */
+    int64_t max_ms;         /* cpu: ms in [0, max_ms] */
+} taskbody_limits;
+
+/*
+ * Parses body[0..len) (any bytes; need not be NUL-terminated) into *spec.
+ * Returns 0 when it is a valid task, -1 when not; every error found is
+ * recorded in p (init it with where = "body"), with loc ["body"],
+ * ["body", <byte offset>] for JSON syntax, or ["body", "<field>"].
+ */
+int taskbody_parse(const char *body, size_t len, const taskbody_limits *lim, params *p,
+                   task_spec *spec);
+
+#endif

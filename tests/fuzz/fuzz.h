@@ -1,0 +1,42 @@
+/*
+ * fuzz.h - what every harness shares: the libFuzzer entry point, and a check
+ * that aborts (a crash libFuzzer records) when an invariant breaks.
+ */
+#ifndef IOCPU_FUZZ_H
+#define IOCPU_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "json_out.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* v, written by iocpu's own serialiser, must read back as JSON; consumes v. */
+static inline void fuzz_check_json(json_t *v)
+{
+    size_t len;
+    char *text = json_out(v, &len);
+    FUZZ_CHECK(text != NULL && strlen(text) == len);
+    json_error_t err;
+    json_t *back = json_loadb(text, len, 0, &err);
+    FUZZ_CHECK(back != NULL);
+    json_decref(back);
+    free(text);
+    json_decref(v);
+}
+
+#endif
