@@ -14,6 +14,8 @@
 --   latency_p999 (p99.9) latency_max
 --   status_<code>   only with env BENCH_STATUS=1: a count per HTTP status (this defines a
 --                   Lua response() callback, which costs some wrk throughput)
+--   cdf <p> <us>    only with env BENCH_CDF=1: the latency distribution, one line per
+--                   percentile p (0 = min, 100 = max), for CDF plots
 -- wrk's latency is per request, from send to full response, measured by wrk itself.
 
 local threads = {}
@@ -61,6 +63,17 @@ function done(summary, latency, requests)
   out("latency_p99", int(latency:percentile(99)))
   out("latency_p999", int(latency:percentile(99.9)))
   out("latency_max", int(latency.max))
+  if os.getenv("BENCH_CDF") == "1" then
+    local ps = {0, 0.1, 0.5, 1, 2, 3, 5, 7.5}
+    for p = 10, 90, 5 do ps[#ps + 1] = p end
+    for _, p in ipairs({92.5, 95, 96, 97, 98, 99, 99.5, 99.9, 99.99, 100}) do ps[#ps + 1] = p end
+    for _, p in ipairs(ps) do
+      local v
+      if p == 0 then v = latency.min elseif p == 100 then v = latency.max
+      else v = latency:percentile(p) end
+      io.write(string.format("BENCH cdf %g %s\n", p, int(v)))
+    end
+  end
   if os.getenv("BENCH_STATUS") == "1" then
     local total = {}
     for _, t in ipairs(threads) do
