@@ -9,10 +9,13 @@
  *      response now would make MHD answer "Connection: close").
  *   body calls: append the upload to r->body (bounded).
  *   last call: route and run the handler. If it responded, queue it now.
- *      If it deferred, the connection is suspended and its socket is put in
- *      our epoll set for EPOLLRDHUP (MHD does not notice a client leaving
- *      while suspended). A later respond() stores the response, unwatches the
- *      socket and resumes; MHD calls the handler again and we queue it.
+ *      If it deferred, the connection is suspended; its socket is in our
+ *      epoll set for EPOLLRDHUP (MHD does not notice a client leaving while
+ *      suspended). A later respond() stores the response and resumes; MHD
+ *      calls the handler again and we queue it.
+ *   the socket joins our epoll set at the connection's first suspend and
+ *      leaves it when MHD closes the connection (http_conn): edge-triggered,
+ *      so a request that waits costs no epoll_ctl of ours.
  *   completion (MHD_OPTION_NOTIFY_COMPLETED): count the request in the
  *      metrics (by route template and status; 499 if the client left before
  *      the answer), write its access-log line, then free the handler's ctx
@@ -42,6 +45,13 @@
 #define MAX_HEADERS 4
 #define ID_MAX 80
 
+/* Per connection (MHD's socket context): our watch on its socket. */
+typedef struct http_conn {
+    loop_watcher w;    /* active from the first suspend until MHD closes it */
+    http_req *waiting; /* the suspended request, if any */
+    int gone;          /* the peer hung up while no request waited */
+} http_conn;
+
 struct http_req {
     app *app;
     struct MHD_Connection *conn;
@@ -57,7 +67,7 @@ struct http_req {
         stream_begun : 1, stream_ended : 1, too_large : 1, head : 1;
     char *log;        /* with --access-log: "<method>\0<path>\0<client>" */
     size_t discarded; /* body bytes dropped past HTTP_BODY_MAX */
-    loop_watcher conn_w;
+    http_conn *hc;    /* NULL if the connection's context could not be allocated */
     void *ctx;
     void (*ctx_free)(void *ctx);
     char timing[192];
@@ -133,40 +143,48 @@ void http_add_timing(http_req *r, const char *name, double ms)
 
 /* --- suspend / resume ---------------------------------------------------- */
 
-static void unwatch_conn(http_req *r)
-{
-    loop_unwatch(r->app->loop, &r->conn_w);
-}
-
 static void on_conn_event(loop_watcher *w, uint32_t events)
 {
-    http_req *r = w->data;
+    http_conn *hc = w->data;
     (void)events; /* RDHUP, HUP or ERR: the client is gone */
+    http_req *r = hc->waiting;
+    if (!r) { /* edge-triggered: remember it; MHD sees it itself while it reads */
+        hc->gone = 1;
+        return;
+    }
     r->aborted = 1;
-    unwatch_conn(r);
     http_internal_resume(r);
 }
 
 static int suspend(http_req *r)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci) return -EINVAL;
+    http_conn *hc = r->hc;
+    if (!hc) return -ENOMEM;
+    if (!hc->w.active_) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci) return -EINVAL;
+        hc->w.fd = ci->connect_fd;
+        hc->w.cb = on_conn_event;
+        hc->w.data = hc;
+        /* on failure it still works; a disconnect is then seen at the end */
+        loop_watch(r->app->loop, &hc->w, EPOLLRDHUP | EPOLLET);
+    }
     MHD_suspend_connection(r->conn);
     r->suspended = 1;
     r->app->nsuspended++;
-    r->conn_w.fd = ci->connect_fd;
-    r->conn_w.cb = on_conn_event;
-    r->conn_w.data = r;
-    if (loop_watch(r->app->loop, &r->conn_w, EPOLLRDHUP) < 0)
-        r->conn_w.fd = -1; /* still works; a disconnect is then seen at the end */
+    hc->waiting = r;
+    if (hc->gone) { /* it hung up before this request waited: an edge will not come again */
+        r->aborted = 1;
+        http_internal_resume(r);
+    }
     return 0;
 }
 
 void http_internal_resume(http_req *r)
 {
     if (!r->suspended) return;
-    unwatch_conn(r);
+    if (r->hc) r->hc->waiting = NULL;
     r->suspended = 0;
     r->app->nsuspended--;
     MHD_resume_connection(r->conn);
@@ -342,7 +360,9 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, c
     r->head = strcmp(method, "HEAD") == 0;
     r->slot = metrics_unmatched_slot(a->metrics, method);
     r->start_ns = loop_now_ns();
-    r->conn_w.fd = -1;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->hc = ci ? ci->socket_context : NULL;
     if (a->alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
     r->next = a->reqs;
     if (a->reqs) a->reqs->prev = r;
@@ -380,7 +400,7 @@ static void req_free(http_req *r)
     app *a = r->app;
     if (r->ctx_free) r->ctx_free(r->ctx);
     if (r->suspended) { /* only possible when MHD tears everything down */
-        unwatch_conn(r);
+        if (r->hc) r->hc->waiting = NULL;
         a->nsuspended--;
     }
     if (r->response) MHD_destroy_response(r->response);
@@ -499,6 +519,24 @@ void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_
         req_free(*con_cls);
     }
     *con_cls = NULL;
+}
+
+void http_internal_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code)
+{
+    app *a = cls;
+    (void)c;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(http_conn)); /* NULL: its requests cannot wait */
+        return;
+    }
+    http_conn *hc = *socket_context;
+    if (!hc) return;
+    /* the socket is still open here: leave our set before MHD closes it */
+    loop_unwatch(a->loop, &hc->w);
+    if (hc->waiting) hc->waiting->hc = NULL;
+    free(hc);
+    *socket_context = NULL;
 }
 
 void http_internal_expire_all(app *a)

@@ -218,7 +218,8 @@ int server_new(server **out, const config *cfg)
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
+                              MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_CONNECTION,
+                              http_internal_on_connection, a, MHD_OPTION_END);
     if (!a->mhd) {
         err = -EADDRNOTAVAIL;
         fprintf(stderr, "iocpu: cannot listen on %s:%ld\n", cfg->host, cfg->port);
