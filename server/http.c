@@ -45,6 +45,15 @@
 #define MAX_HEADERS 4
 #define ID_MAX 80
 
+/* What a handler adds to its answer (Server-Timing phases, headers): allocated
+ * on first use, so that each of 10k waiting requests does not hold it. */
+typedef struct http_extra {
+    char timing[192];
+    char hdr_name[MAX_HEADERS][32];
+    char hdr_value[MAX_HEADERS][96];
+    int nhdr;
+} http_extra;
+
 /* Per connection (MHD's socket context): our watch on its socket. */
 typedef struct http_conn {
     loop_watcher w;    /* active from the first suspend until MHD closes it */
@@ -70,10 +79,7 @@ struct http_req {
     http_conn *hc;    /* NULL if the connection's context could not be allocated */
     void *ctx;
     void (*ctx_free)(void *ctx);
-    char timing[192];
-    char hdr_name[MAX_HEADERS][32];
-    char hdr_value[MAX_HEADERS][96];
-    int nhdr;
+    http_extra *x; /* NULL until a handler adds a header or a timing */
     char id[ID_MAX];
     buf body;
     buf stream; /* streamed bytes not yet handed to MHD */
@@ -127,18 +133,27 @@ void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx))
     r->ctx_free = free_fn;
 }
 
+static http_extra *extra(http_req *r)
+{
+    if (!r->x) r->x = calloc(1, sizeof(*r->x)); /* NULL on OOM: the header is dropped */
+    return r->x;
+}
+
 void http_add_header(http_req *r, const char *name, const char *value)
 {
-    if (r->nhdr == MAX_HEADERS) return;
-    snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
-    snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
-    r->nhdr++;
+    http_extra *x = extra(r);
+    if (!x || x->nhdr == MAX_HEADERS) return;
+    snprintf(x->hdr_name[x->nhdr], sizeof(x->hdr_name[0]), "%s", name);
+    snprintf(x->hdr_value[x->nhdr], sizeof(x->hdr_value[0]), "%s", value);
+    x->nhdr++;
 }
 
 void http_add_timing(http_req *r, const char *name, double ms)
 {
-    size_t l = strlen(r->timing);
-    snprintf(r->timing + l, sizeof(r->timing) - l, "%s;dur=%.3f, ", name, ms);
+    http_extra *x = extra(r);
+    if (!x) return;
+    size_t l = strlen(x->timing);
+    snprintf(x->timing + l, sizeof(x->timing) - l, "%s;dur=%.3f, ", name, ms);
 }
 
 /* --- suspend / resume ---------------------------------------------------- */
@@ -254,18 +269,18 @@ void http_respond_busy(http_req *r, const char *detail)
 static void server_timing(http_req *r, char *out, size_t len)
 {
     double total = (double)(loop_now_ns() - r->start_ns) / 1e6;
-    snprintf(out, len, "%stotal;dur=%.3f", r->timing, total);
+    snprintf(out, len, "%stotal;dur=%.3f", r->x ? r->x->timing : "", total);
 }
 
 /* Adds Server-Timing and the handler's headers, then queues the response. */
 static enum MHD_Result queue(http_req *r)
 {
     struct MHD_Response *resp = r->response;
-    char st[sizeof(r->timing) + 32];
+    char st[sizeof(r->x->timing) + 32];
     server_timing(r, st, sizeof(st));
     MHD_add_response_header(resp, "Server-Timing", st);
-    for (int i = 0; i < r->nhdr; i++)
-        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    for (int i = 0; r->x && i < r->x->nhdr; i++)
+        MHD_add_response_header(resp, r->x->hdr_name[i], r->x->hdr_value[i]);
     if (r->app->draining) /* clients move on; the connection ends with this response */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->response = NULL;
@@ -291,7 +306,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         return (ssize_t)n;
     }
     if (r->stream_ended) {
-        char st[sizeof(r->timing) + 32];
+        char st[sizeof(r->x->timing) + 32];
         server_timing(r, st, sizeof(st));
         if (r->streaming) /* the final timings, as a chunked trailer */
             MHD_add_response_footer(r->streaming, "Server-Timing", st);
@@ -406,6 +421,7 @@ static void req_free(http_req *r)
     if (r->response) MHD_destroy_response(r->response);
     buf_free(&r->body);
     buf_free(&r->stream);
+    free(r->x);
     free(r->log);
     if (r->prev)
         r->prev->next = r->next;
