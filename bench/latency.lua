@@ -16,6 +16,9 @@
 --                   Lua response() callback, which costs some wrk throughput)
 --   cdf <p> <us>    only with env BENCH_CDF=1: the latency distribution, one line per
 --                   percentile p (0 = min, 100 = max), for CDF plots
+--   timeline <s> <n>  only with env BENCH_TIMELINE=1: responses received in each
+--                   wall-clock second s (0 = the first one), from a Lua response()
+--                   callback like BENCH_STATUS (the first and last are partial seconds)
 -- wrk's latency is per request, from send to full response, measured by wrk itself.
 
 local threads = {}
@@ -24,10 +27,16 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-if os.getenv("BENCH_STATUS") == "1" then
-  statuses = {}
+local want_status = os.getenv("BENCH_STATUS") == "1"
+local want_timeline = os.getenv("BENCH_TIMELINE") == "1"
+if want_status or want_timeline then
+  statuses, seconds = {}, {}
   function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
+    if want_status then statuses[status] = (statuses[status] or 0) + 1 end
+    if want_timeline then
+      local t = os.time()
+      seconds[t] = (seconds[t] or 0) + 1
+    end
   end
 end
 
@@ -74,7 +83,22 @@ function done(summary, latency, requests)
       io.write(string.format("BENCH cdf %g %s\n", p, int(v)))
     end
   end
-  if os.getenv("BENCH_STATUS") == "1" then
+  if want_timeline then
+    local total, first, last = {}, nil, nil
+    for _, t in ipairs(threads) do
+      for sec, n in pairs(t:get("seconds") or {}) do
+        total[sec] = (total[sec] or 0) + n
+        if not first or sec < first then first = sec end
+        if not last or sec > last then last = sec end
+      end
+    end
+    if first then
+      for sec = first, last do
+        io.write(string.format("BENCH timeline %d %s\n", sec - first, int(total[sec])))
+      end
+    end
+  end
+  if want_status then
     local total = {}
     for _, t in ipairs(threads) do
       local s = t:get("statuses")
