@@ -14,6 +14,11 @@
 --   latency_p999 (p99.9) latency_max
 --   status_<code>   only with env BENCH_STATUS=1: a count per HTTP status (this defines a
 --                   Lua response() callback, which costs some wrk throughput)
+--   cdf <p> <us>    only with env BENCH_CDF=1: the latency distribution, one line per
+--                   percentile p (0 = min, 100 = max), for CDF plots
+--   timeline <s> <n>  only with env BENCH_TIMELINE=1: responses received in each
+--                   wall-clock second s (0 = the first one), from a Lua response()
+--                   callback like BENCH_STATUS (the first and last are partial seconds)
 -- wrk's latency is per request, from send to full response, measured by wrk itself.
 
 local threads = {}
@@ -22,10 +27,16 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-if os.getenv("BENCH_STATUS") == "1" then
-  statuses = {}
+local want_status = os.getenv("BENCH_STATUS") == "1"
+local want_timeline = os.getenv("BENCH_TIMELINE") == "1"
+if want_status or want_timeline then
+  statuses, seconds = {}, {}
   function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
+    if want_status then statuses[status] = (statuses[status] or 0) + 1 end
+    if want_timeline then
+      local t = os.time()
+      seconds[t] = (seconds[t] or 0) + 1
+    end
   end
 end
 
@@ -61,7 +72,33 @@ function done(summary, latency, requests)
   out("latency_p99", int(latency:percentile(99)))
   out("latency_p999", int(latency:percentile(99.9)))
   out("latency_max", int(latency.max))
-  if os.getenv("BENCH_STATUS") == "1" then
+  if os.getenv("BENCH_CDF") == "1" then
+    local ps = {0, 0.1, 0.5, 1, 2, 3, 5, 7.5}
+    for p = 10, 90, 5 do ps[#ps + 1] = p end
+    for _, p in ipairs({92.5, 95, 96, 97, 98, 99, 99.5, 99.9, 99.99, 100}) do ps[#ps + 1] = p end
+    for _, p in ipairs(ps) do
+      local v
+      if p == 0 then v = latency.min elseif p == 100 then v = latency.max
+      else v = latency:percentile(p) end
+      io.write(string.format("BENCH cdf %g %s\n", p, int(v)))
+    end
+  end
+  if want_timeline then
+    local total, first, last = {}, nil, nil
+    for _, t in ipairs(threads) do
+      for sec, n in pairs(t:get("seconds") or {}) do
+        total[sec] = (total[sec] or 0) + n
+        if not first or sec < first then first = sec end
+        if not last or sec > last then last = sec end
+      end
+    end
+    if first then
+      for sec = first, last do
+        io.write(string.format("BENCH timeline %d %s\n", sec - first, int(total[sec])))
+      end
+    end
+  end
+  if want_status then
     local total = {}
     for _, t in ipairs(threads) do
       local s = t:get("statuses")

@@ -46,7 +46,7 @@ static const opt OPTS[] = {
     {"conn-memory", "IOCPU_CONN_MEMORY", T_LONG, OFF(conn_memory), 2048, 1048576,
      "bytes of buffer per connection; caps request headers (8192)"},
     {"worker-nice", "IOCPU_WORKER_NICE", T_LONG, OFF(worker_nice), 0, 19,
-     "nice increment of executor threads vs the loop (5)"},
+     "nice increment of executor threads vs the loop (10)"},
     {"grace", "IOCPU_GRACE", T_DOUBLE, OFF(grace), 0, 3600,
      "seconds to drain on SIGTERM/SIGINT (10)"},
     {"max-tasks", "IOCPU_MAX_TASKS", T_LONG, OFF(max_tasks), 1, 1000000,
@@ -87,7 +87,7 @@ void config_defaults(config *c)
     c->max_connections = 16384;
     c->conn_timeout = 30;
     c->conn_memory = 8192;
-    c->worker_nice = 5;
+    c->worker_nice = 10;
     c->grace = 10;
     c->max_tasks = 10000;
     c->task_keep = 1000;

@@ -10,10 +10,13 @@
  *   body calls: append the upload to r->body (bounded).
  *   last call: check the request-size limits (reqlimits.c: 400/414/431 in
  *      JSON), route and run the handler. If it responded, queue it now.
- *      If it deferred, the connection is suspended and its socket is put in
- *      our epoll set for EPOLLRDHUP (MHD does not notice a client leaving
- *      while suspended). A later respond() stores the response, unwatches the
- *      socket and resumes; MHD calls the handler again and we queue it.
+ *      If it deferred, the connection is suspended; its socket is in our
+ *      epoll set for EPOLLRDHUP (MHD does not notice a client leaving while
+ *      suspended). A later respond() stores the response and resumes; MHD
+ *      calls the handler again and we queue it.
+ *   the socket joins our epoll set at the connection's first suspend and
+ *      leaves it when MHD closes the connection (http_conn): edge-triggered,
+ *      so a request that waits costs no epoll_ctl of ours.
  *   completion (MHD_OPTION_NOTIFY_COMPLETED): count the request in the
  *      metrics (by route template and status; 499 if the client left before
  *      the answer), write its access-log line, then free the handler's ctx
@@ -44,6 +47,22 @@
 #define MAX_HEADERS 4
 #define ID_MAX 112 /* a task id with a 63-character replica prefix fits */
 
+/* What a handler adds to its answer (Server-Timing phases, headers): allocated
+ * on first use, so that each of 10k waiting requests does not hold it. */
+typedef struct http_extra {
+    char timing[192];
+    char hdr_name[MAX_HEADERS][32];
+    char hdr_value[MAX_HEADERS][96];
+    int nhdr;
+} http_extra;
+
+/* Per connection (MHD's socket context): our watch on its socket. */
+typedef struct http_conn {
+    loop_watcher w;    /* active from the first suspend until MHD closes it */
+    http_req *waiting; /* the suspended request, if any */
+    int gone;          /* the peer hung up while no request waited */
+} http_conn;
+
 struct http_req {
     app *app;
     struct MHD_Connection *conn;
@@ -59,13 +78,10 @@ struct http_req {
         stream_begun : 1, stream_ended : 1, too_large : 1, head : 1;
     char *log;        /* with --access-log: "<method>\0<path>\0<client>" */
     size_t discarded; /* body bytes dropped past HTTP_BODY_MAX */
-    loop_watcher conn_w;
+    http_conn *hc;    /* NULL if the connection's context could not be allocated */
     void *ctx;
     void (*ctx_free)(void *ctx);
-    char timing[192];
-    char hdr_name[MAX_HEADERS][32];
-    char hdr_value[MAX_HEADERS][96];
-    int nhdr;
+    http_extra *x; /* NULL until a handler adds a header or a timing */
     char id[ID_MAX];
     buf body;
     buf stream; /* streamed bytes not yet handed to MHD */
@@ -119,56 +135,107 @@ void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx))
     r->ctx_free = free_fn;
 }
 
+static http_extra *extra(http_req *r)
+{
+    if (!r->x) r->x = calloc(1, sizeof(*r->x)); /* NULL on OOM: the header is dropped */
+    return r->x;
+}
+
 void http_add_header(http_req *r, const char *name, const char *value)
 {
-    if (r->nhdr == MAX_HEADERS) return;
-    snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
-    snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
-    r->nhdr++;
+    http_extra *x = extra(r);
+    if (!x || x->nhdr == MAX_HEADERS) return;
+    snprintf(x->hdr_name[x->nhdr], sizeof(x->hdr_name[0]), "%s", name);
+    snprintf(x->hdr_value[x->nhdr], sizeof(x->hdr_value[0]), "%s", value);
+    x->nhdr++;
+}
+
+/* Appends s at out[at], truncating at cap - 1 and keeping out terminated:
+ * snprintf's "%s" without its cost (about 1k instructions a call, and every
+ * response builds a Server-Timing value). Returns the new length. */
+static size_t cat(char *out, size_t cap, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+    if (at + n >= cap) n = cap - 1 - at;
+    memcpy(out + at, s, n);
+    out[at + n] = '\0';
+    return at + n;
+}
+
+/* ms as "%.3f" prints it, without printf (see cat); at the end of out[len >= 20]. */
+static const char *ms_text(char *out, size_t len, double ms)
+{
+    if (!(ms >= 0 && ms < 4e9)) {
+        snprintf(out, len, "%.3f", ms);
+        return out;
+    }
+    unsigned long long us = (unsigned long long)(ms * 1000 + 0.5);
+    char *p = out + len - 1;
+    *p = '\0';
+    for (int i = 0; i < 3; i++, us /= 10)
+        *--p = (char)('0' + us % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + us % 10);
+    while (us /= 10);
+    return p;
 }
 
 void http_add_timing(http_req *r, const char *name, double ms)
 {
-    size_t l = strlen(r->timing);
-    snprintf(r->timing + l, sizeof(r->timing) - l, "%s;dur=%.3f, ", name, ms);
+    http_extra *x = extra(r);
+    if (!x) return;
+    char d[20];
+    size_t l = cat(x->timing, sizeof(x->timing), strlen(x->timing), name);
+    l = cat(x->timing, sizeof(x->timing), l, ";dur=");
+    l = cat(x->timing, sizeof(x->timing), l, ms_text(d, sizeof(d), ms));
+    cat(x->timing, sizeof(x->timing), l, ", ");
 }
 
 /* --- suspend / resume ---------------------------------------------------- */
 
-static void unwatch_conn(http_req *r)
-{
-    loop_unwatch(r->app->loop, &r->conn_w);
-}
-
 static void on_conn_event(loop_watcher *w, uint32_t events)
 {
-    http_req *r = w->data;
+    http_conn *hc = w->data;
     (void)events; /* RDHUP, HUP or ERR: the client is gone */
+    http_req *r = hc->waiting;
+    if (!r) { /* edge-triggered: remember it; MHD sees it itself while it reads */
+        hc->gone = 1;
+        return;
+    }
     r->aborted = 1;
-    unwatch_conn(r);
     http_internal_resume(r);
 }
 
 static int suspend(http_req *r)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci) return -EINVAL;
+    http_conn *hc = r->hc;
+    if (!hc) return -ENOMEM;
+    if (!hc->w.active_) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci) return -EINVAL;
+        hc->w.fd = ci->connect_fd;
+        hc->w.cb = on_conn_event;
+        hc->w.data = hc;
+        /* on failure it still works; a disconnect is then seen at the end */
+        loop_watch(r->app->loop, &hc->w, EPOLLRDHUP | EPOLLET);
+    }
     MHD_suspend_connection(r->conn);
     r->suspended = 1;
     r->app->nsuspended++;
-    r->conn_w.fd = ci->connect_fd;
-    r->conn_w.cb = on_conn_event;
-    r->conn_w.data = r;
-    if (loop_watch(r->app->loop, &r->conn_w, EPOLLRDHUP) < 0)
-        r->conn_w.fd = -1; /* still works; a disconnect is then seen at the end */
+    hc->waiting = r;
+    if (hc->gone) { /* it hung up before this request waited: an edge will not come again */
+        r->aborted = 1;
+        http_internal_resume(r);
+    }
     return 0;
 }
 
 void http_internal_resume(http_req *r)
 {
     if (!r->suspended) return;
-    unwatch_conn(r);
+    if (r->hc) r->hc->waiting = NULL;
     r->suspended = 0;
     r->app->nsuspended--;
     MHD_resume_connection(r->conn);
@@ -238,7 +305,10 @@ void http_respond_busy(http_req *r, const char *detail)
 static void server_timing(http_req *r, char *out, size_t len)
 {
     double total = (double)(loop_now_ns() - r->start_ns) / 1e6;
-    snprintf(out, len, "%stotal;dur=%.3f", r->timing, total);
+    char d[20];
+    size_t l = cat(out, len, 0, r->x ? r->x->timing : "");
+    l = cat(out, len, l, "total;dur=");
+    cat(out, len, l, ms_text(d, sizeof(d), total));
 }
 
 /* Which loop (and, with --replica-id, which replica) answered: lets a client
@@ -255,11 +325,11 @@ static void add_origin_headers(const app *a, struct MHD_Response *resp)
 static enum MHD_Result queue(http_req *r)
 {
     struct MHD_Response *resp = r->response;
-    char st[sizeof(r->timing) + 32];
+    char st[sizeof(r->x->timing) + 32];
     server_timing(r, st, sizeof(st));
     MHD_add_response_header(resp, "Server-Timing", st);
-    for (int i = 0; i < r->nhdr; i++)
-        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    for (int i = 0; r->x && i < r->x->nhdr; i++)
+        MHD_add_response_header(resp, r->x->hdr_name[i], r->x->hdr_value[i]);
     add_origin_headers(r->app, resp);
     if (r->app->draining) /* clients move on; the connection ends with this response */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -286,7 +356,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         return (ssize_t)n;
     }
     if (r->stream_ended) {
-        char st[sizeof(r->timing) + 32];
+        char st[sizeof(r->x->timing) + 32];
         server_timing(r, st, sizeof(st));
         if (r->streaming) /* the final timings, as a chunked trailer */
             MHD_add_response_footer(r->streaming, "Server-Timing", st);
@@ -355,7 +425,9 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, c
     r->head = strcmp(method, "HEAD") == 0;
     r->slot = metrics_unmatched_slot(a->metrics, method);
     r->start_ns = loop_now_ns();
-    r->conn_w.fd = -1;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->hc = ci ? ci->socket_context : NULL;
     if (a->alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
     r->next = a->reqs;
     if (a->reqs) a->reqs->prev = r;
@@ -396,12 +468,13 @@ static void req_free(http_req *r)
     app *a = r->app;
     if (r->ctx_free) r->ctx_free(r->ctx);
     if (r->suspended) { /* only possible when MHD tears everything down */
-        unwatch_conn(r);
+        if (r->hc) r->hc->waiting = NULL;
         a->nsuspended--;
     }
     if (r->response) MHD_destroy_response(r->response);
     buf_free(&r->body);
     buf_free(&r->stream);
+    free(r->x);
     free(r->log);
     if (r->prev)
         r->prev->next = r->next;
@@ -521,6 +594,24 @@ void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_
         req_free(*con_cls);
     }
     *con_cls = NULL;
+}
+
+void http_internal_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code)
+{
+    app *a = cls;
+    (void)c;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(http_conn)); /* NULL: its requests cannot wait */
+        return;
+    }
+    http_conn *hc = *socket_context;
+    if (!hc) return;
+    /* the socket is still open here: leave our set before MHD closes it */
+    loop_unwatch(a->loop, &hc->w);
+    if (hc->waiting) hc->waiting->hc = NULL;
+    free(hc);
+    *socket_context = NULL;
 }
 
 void http_internal_expire_all(app *a)

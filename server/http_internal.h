@@ -19,6 +19,9 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
                                          const char *upload, size_t *upload_size, void **con_cls);
 void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                                 enum MHD_RequestTerminationCode toe);
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's own state (our watch on its socket). */
+void http_internal_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code);
 /* Resumes a suspended request (no-op otherwise). */
 void http_internal_resume(http_req *r);
 /* Drain deadline: 503 to every request still waiting, streams ended. */

@@ -251,7 +251,8 @@ static int start_daemon(lane *ln, uint16_t port)
         (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)(a->nloops > 1), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->max_conn_per_ip, MHD_OPTION_END);
+        (unsigned)cfg->max_conn_per_ip, MHD_OPTION_NOTIFY_CONNECTION, http_internal_on_connection,
+        a, MHD_OPTION_END);
     if (!a->mhd) {
         fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
         return -EADDRNOTAVAIL;

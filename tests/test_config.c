@@ -90,7 +90,7 @@ Test(config, defaults)
     cr_assert_eq(c.max_connections, 16384);
     cr_assert_eq(c.conn_timeout, 30);
     cr_assert_eq(c.conn_memory, 8192);
-    cr_assert_eq(c.worker_nice, 5);
+    cr_assert_eq(c.worker_nice, 10);
     cr_assert_eq(c.grace, 10.0);
     cr_assert_eq(c.access_log, 0);
 
