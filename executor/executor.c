@@ -12,10 +12,10 @@
  * each job without the lock (libuv's threadpool does the same). Channels are
  * fixed at creation, so their array is never reallocated; one mutex for the
  * queue and every channel keeps the hand-off simple (a push is a few pointer
- * writes; loops only take it to drain or to submit). A job's cancel flag is atomic: set by the loop thread, read
- * by work() on a worker. Shutdown queues no marker job: under the lock it
- * completes every queued job as cancelled, flags the running ones, sets
- * `stopping` and broadcasts; then it joins.
+ * writes; loops only take it to drain or to submit). A job's cancel flag is atomic: set by the loop
+ * thread, read by work() on a worker. Shutdown queues no marker job: under the lock it completes
+ * every queued job as cancelled, flags the running ones, sets `stopping` and broadcasts; then it
+ * joins.
  */
 #define _GNU_SOURCE
 #include "executor.h"

@@ -57,9 +57,8 @@ static json_t *loop_json(size_t index, const loop_snapshot *s)
 {
     return json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I}", "loop", (json_int_t)index, "lag_ms",
                      lag_json(&s->lag), "active_timers", (json_int_t)s->active_timers,
-                     "connections", (json_int_t)s->connections, "requests",
-                     (json_int_t)s->requests, "suspended", (json_int_t)s->suspended, "served",
-                     (json_int_t)s->served);
+                     "connections", (json_int_t)s->connections, "requests", (json_int_t)s->requests,
+                     "suspended", (json_int_t)s->suspended, "served", (json_int_t)s->served);
 }
 
 /*
@@ -81,14 +80,13 @@ static void loop_state(http_req *r)
     json_t *loops = json_array();
     for (size_t i = 0; i < v.nloops; i++)
         json_array_append_new(loops, loop_json(i, &v.loops[i]));
-    json_t *o = json_pack("{s:o,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o}", "lag_ms",
-                          lag_json(&v.total.lag), "active_timers",
-                          (json_int_t)v.total.active_timers, "connections",
-                          (json_int_t)v.total.connections, "requests",
-                          (json_int_t)v.total.requests, "suspended",
-                          (json_int_t)v.total.suspended, "executor", "busy", (json_int_t)es.busy,
-                          "queued", (json_int_t)es.queued, "workers", (json_int_t)es.workers,
-                          "loop", (json_int_t)v.self, "loops", loops);
+    json_t *o =
+        json_pack("{s:o,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o}", "lag_ms", lag_json(&v.total.lag),
+                  "active_timers", (json_int_t)v.total.active_timers, "connections",
+                  (json_int_t)v.total.connections, "requests", (json_int_t)v.total.requests,
+                  "suspended", (json_int_t)v.total.suspended, "executor", "busy",
+                  (json_int_t)es.busy, "queued", (json_int_t)es.queued, "workers",
+                  (json_int_t)es.workers, "loop", (json_int_t)v.self, "loops", loops);
     loopstats_view_free(&v);
     http_respond_json(r, 200, o);
 }

@@ -30,7 +30,6 @@
 #define LIST_DEFAULT 20
 #define LIST_MAX 1000
 
-
 /* --- rendering ------------------------------------------------------------ */
 
 static json_t *task_json(app *a, task *t)

@@ -26,8 +26,8 @@ typedef struct config {
     long task_keep;    /* finished tasks kept for GET /tasks/<id> */
     double task_ttl;   /* seconds a finished task is kept */
     int access_log;
-    long loops;          /* event-loop threads; 0 = one per core (resolved by server_new) */
-    char replica_id[64]; /* "" or a DNS label (a pod name): prefixes task ids, X-Iocpu-Replica */
+    long loops;            /* event-loop threads; 0 = one per core (resolved by server_new) */
+    char replica_id[64];   /* "" or a DNS label (a pod name): prefixes task ids, X-Iocpu-Replica */
     long max_conn_per_ip;  /* open connections from one address; 0 = no limit */
     long max_url;          /* bytes of path + query (decoded); beyond: 414 */
     long max_params;       /* query parameters; beyond: 414 */

@@ -11,8 +11,8 @@
  * Threads: a metrics object belongs to one loop thread. Every observation
  * (request end, lag sample, executor job done) happens there, so nothing in
  * here is locked or atomic (with several loops, server.c guards each loop's
- * metrics with that loop's stats mutex so another loop can sum them); values that live elsewhere (executor counters, open
- * connections, tasks) are gathered by the caller into a metrics_live at
+ * metrics with that loop's stats mutex so another loop can sum them); values that live elsewhere
+ * (executor counters, open connections, tasks) are gathered by the caller into a metrics_live at
  * scrape time.
  */
 #ifndef IOCPU_METRICS_H

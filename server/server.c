@@ -68,10 +68,10 @@ typedef struct lane {
     app a; /* first: an app pointer is a lane pointer */
     server *s;
     pthread_t thread;
-    int started;       /* thread created (lanes 1..N-1) */
-    int drain_started; /* lane thread: its drain is under way */
-    timer grace_timer; /* drain deadline, then the final cut-off */
-    loop_watcher ex_w; /* this lane's executor completion channel */
+    int started;          /* thread created (lanes 1..N-1) */
+    int drain_started;    /* lane thread: its drain is under way */
+    timer grace_timer;    /* drain deadline, then the final cut-off */
+    loop_watcher ex_w;    /* this lane's executor completion channel */
     lograte mhd_log_rate; /* lane thread: its daemon's messages, rate-limited */
 } lane;
 
@@ -244,15 +244,16 @@ static int start_daemon(lane *ln, uint16_t port)
     }
     /* --max-connections is for the whole server: each loop gets its share */
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
-    a->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_internal_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        (lane *)a, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed,
-        a, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)(a->nloops > 1), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->max_conn_per_ip, MHD_OPTION_NOTIFY_CONNECTION, http_internal_on_connection,
-        a, MHD_OPTION_END);
+    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a, MHD_OPTION_SOCK_ADDR,
+                              &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed, a,
+                              MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                              (size_t)cfg->conn_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
+                              MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(a->nloops > 1),
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
+                              MHD_OPTION_NOTIFY_CONNECTION, http_internal_on_connection, a,
+                              MHD_OPTION_END);
     if (!a->mhd) {
         fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
         return -EADDRNOTAVAIL;

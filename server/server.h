@@ -1,7 +1,7 @@
 /*
  * server.h - one iocpu server: one or more event-loop threads, each driving
- * its own libmicrohttpd daemon on the shared port, plus one executor. Used by main.c and by the integration tests (which run
- * it on a thread of their own, on port 0).
+ * its own libmicrohttpd daemon on the shared port, plus one executor. Used by main.c and by the
+ * integration tests (which run it on a thread of their own, on port 0).
  */
 #ifndef IOCPU_SERVER_H
 #define IOCPU_SERVER_H
