@@ -11,26 +11,11 @@ set -euo pipefail
 manifests=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/npm_workdir.sh
+source "$here/../npm_workdir.sh"
 
-for tool in node npm; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "k8s check: FAILED: '$tool' is not installed (scripts/deps --test installs it)" >&2
-        exit 1
-    fi
-done
 
-mkdir -p "$work"
-cp "$here/validate.mjs" "$work/"
-if [[ ! -d "$work/node_modules" ]] || ! cmp -s "$here/package-lock.json" "$work/.installed"; then
-    rm -f "$work/.installed"
-    cp "$here/package.json" "$here/package-lock.json" "$work/"
-    echo "k8s check: npm ci in $work"
-    if ! (cd "$work" && npm ci --no-audit --no-fund); then
-        echo "k8s check: FAILED: npm ci could not install the validator" >&2
-        exit 1
-    fi
-    cp "$here/package-lock.json" "$work/.installed"
-fi
+npm_workdir k8s "$here" "$work" validate.mjs
 
 files=("$manifests"/*.yaml)
 node "$work/validate.mjs" "${files[@]}"

@@ -9,27 +9,11 @@ set -euo pipefail
 dump=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/npm_workdir.sh
+source "$here/../npm_workdir.sh"
 
-for tool in node npm; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "openapi check: FAILED: '$tool' is not installed (scripts/deps --test installs it)" >&2
-        exit 1
-    fi
-done
 
-mkdir -p "$work"
-cp "$here/validate.mjs" "$work/"
-# .installed holds the lockfile of the last successful install
-if [[ ! -d "$work/node_modules" ]] || ! cmp -s "$here/package-lock.json" "$work/.installed"; then
-    rm -f "$work/.installed"
-    cp "$here/package.json" "$here/package-lock.json" "$work/"
-    echo "openapi check: npm ci in $work"
-    if ! (cd "$work" && npm ci --no-audit --no-fund); then
-        echo "openapi check: FAILED: npm ci could not install the validator" >&2
-        exit 1
-    fi
-    cp "$here/package-lock.json" "$work/.installed"
-fi
+npm_workdir openapi "$here" "$work" validate.mjs
 
 "$dump" >"$work/openapi.json"
 node "$work/validate.mjs" "$work/openapi.json"

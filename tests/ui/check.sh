@@ -10,32 +10,16 @@ set -euo pipefail
 iocpu=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/npm_workdir.sh
+source "$here/../npm_workdir.sh"
 
-for tool in node npm; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "ui check: FAILED: '$tool' is not installed (scripts/deps --test installs it)" >&2
-        exit 1
-    fi
-done
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [[ -z "$chromium" ]]; then
     echo "ui check: FAILED: 'chromium' is not installed (scripts/deps --test installs it)" >&2
     exit 1
 fi
 
-mkdir -p "$work"
-cp "$here/ui.test.mjs" "$work/"
-# .installed holds the lockfile of the last successful install
-if [[ ! -d "$work/node_modules" ]] || ! cmp -s "$here/package-lock.json" "$work/.installed"; then
-    rm -f "$work/.installed"
-    cp "$here/package.json" "$here/package-lock.json" "$work/"
-    echo "ui check: npm ci in $work"
-    if ! (cd "$work" && npm ci --no-audit --no-fund); then
-        echo "ui check: FAILED: npm ci could not install playwright-core" >&2
-        exit 1
-    fi
-    cp "$here/package-lock.json" "$work/.installed"
-fi
+npm_workdir ui "$here" "$work" ui.test.mjs
 
 cd "$work"
 exec node ui.test.mjs "$iocpu" "$chromium" "$work"
