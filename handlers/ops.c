@@ -14,6 +14,7 @@
 #include "../server/prom.h"
 #include "../server/router.h"
 #include "common.h"
+#include "taskq.h"
 #include "openapi.h"
 
 #define LESSON "IO-bound work on the event loop, CPU-bound work on a worker pool"
@@ -39,8 +40,12 @@ static void healthz(http_req *r)
 /* Reads app->draining, the one readiness switch (see app.h). */
 static void readyz(http_req *r)
 {
-    if (atomic_load(&http_app(r)->draining))
+    app *a = http_app(r);
+    const taskq *tq = a->loops[0]->taskq; /* set before the loops start */
+    if (atomic_load(&a->draining))
         http_respond_busy(r, "draining");
+    else if (tq && !taskq_ready(tq))
+        http_respond_busy(r, "task backend unavailable");
     else
         http_respond_data(r, 200, "application/json", strdup("{\"status\":\"ready\"}"), 18);
 }

@@ -54,6 +54,7 @@ struct task_wait {
     task_waiter w_;
     timer tm_;
     int armed_;
+    struct tq_op *rop_; /* Redis backend (taskq.c): the operation in flight */
 };
 
 /*
@@ -66,6 +67,9 @@ int taskops_start(app *owner, const task_request *q, task_wait *tw);
 void taskops_wait_cancel(task_wait *tw);
 /* Answers a waiting tw now with the task as it is (drain deadline). */
 void taskops_wait_expire(task_wait *tw);
+/* A task as the API shows it, under the id the client uses. */
+json_t *task_view_json(const task_view *v, const char *public_id);
+
 /* Releases what an outcome still holds. */
 void taskops_outcome_free(task_outcome *out);
 

@@ -25,6 +25,7 @@
 #include "taskbody.h"
 #include "taskfwd.h"
 #include "taskops.h"
+#include "taskq.h"
 #include "taskstore.h"
 
 #define LIST_DEFAULT 20
@@ -32,19 +33,12 @@
 
 /* --- rendering ------------------------------------------------------------ */
 
-static json_t *task_json(app *a, task *t)
+json_t *task_view_json(const task_view *v, const char *public_id)
 {
-    task_view v;
-    taskstore_view(a->tasks, t, &v);
-    const task_spec *s = &v.spec;
+    const task_spec *s = &v->spec;
     int io = s->kind == TASK_IO;
-    char id[TASK_PATH_ID_MAX];
-    if (a->cfg.replica_id[0]) /* "<replica>-<hex>": routable to this replica (store_id) */
-        snprintf(id, sizeof(id), "%s-%s", a->cfg.replica_id, v.id);
-    else
-        snprintf(id, sizeof(id), "%s", v.id);
-    json_t *o = json_pack("{s:s,s:s,s:s}", "id", id, "kind", io ? "io" : "cpu", "status",
-                          task_status_name(v.status));
+    json_t *o = json_pack("{s:s,s:s,s:s}", "id", public_id, "kind", io ? "io" : "cpu", "status",
+                          task_status_name(v->status));
     if (io) {
         json_object_set_new(o, "delay", json_real(s->delay));
     } else {
@@ -54,19 +48,34 @@ static json_t *task_json(app *a, task *t)
         else
             json_object_set_new(o, "iterations", json_integer((json_int_t)s->iterations));
     }
-    if (v.status == TASK_DONE && io) {
+    if (v->status == TASK_DONE && io) {
         json_object_set_new(o, "result", json_fmt_delay("task done after ", s->delay, "s"));
-    } else if (v.status == TASK_DONE) {
-        json_object_set_new(o, "result", json_integer((json_int_t)v.sum));
+    } else if (v->status == TASK_DONE) {
+        json_object_set_new(o, "result", json_integer((json_int_t)v->sum));
         if (s->ms) /* the iterations that fitted in the CPU time */
-            json_object_set_new(o, "iterations", json_integer((json_int_t)v.iterations));
+            json_object_set_new(o, "iterations", json_integer((json_int_t)v->iterations));
     }
-    if (v.status == TASK_FAILED) json_object_set_new(o, "error", json_string(strerror(-v.error)));
-    json_object_set_new(o, "created_at", json_real(v.created_at));
-    if (v.has_started) json_object_set_new(o, "started_at", json_real(v.started_at));
-    if (v.has_finished) json_object_set_new(o, "finished_at", json_real(v.finished_at));
-    if (v.has_started && v.has_finished) json_object_set_new(o, "elapsed", json_real(v.elapsed));
+    if (v->status == TASK_FAILED)
+        json_object_set_new(o, "error",
+                            json_string(v->error_msg ? v->error_msg : strerror(-v->error)));
+    json_object_set_new(o, "created_at", json_real(v->created_at));
+    if (v->has_started) json_object_set_new(o, "started_at", json_real(v->started_at));
+    if (v->has_finished) json_object_set_new(o, "finished_at", json_real(v->finished_at));
+    if (v->has_started && v->has_finished) json_object_set_new(o, "elapsed", json_real(v->elapsed));
+    if (v->attempts) json_object_set_new(o, "attempts", json_integer((json_int_t)v->attempts));
     return o;
+}
+
+static json_t *task_json(app *a, task *t)
+{
+    task_view v;
+    taskstore_view(a->tasks, t, &v);
+    char id[TASK_PATH_ID_MAX];
+    if (a->cfg.replica_id[0]) /* "<replica>-<hex>": routable to this replica (store_id) */
+        snprintf(id, sizeof(id), "%s-%s", a->cfg.replica_id, v.id);
+    else
+        snprintf(id, sizeof(id), "%s", v.id);
+    return task_view_json(&v, id);
 }
 
 /* --- running an operation on the store (the owner loop) -------------------- */
@@ -180,6 +189,8 @@ int taskops_start(app *a, const task_request *q, task_wait *tw)
 {
     memset(&tw->out, 0, sizeof(tw->out));
     tw->armed_ = 0;
+    tw->rop_ = NULL;
+    if (a->taskq) return taskq_start(a->taskq, q, tw);
     if (q->op == TASK_OP_CREATE) {
         op_create(a, q, &tw->out);
         return 1;
@@ -202,6 +213,7 @@ int taskops_start(app *a, const task_request *q, task_wait *tw)
 
 void taskops_wait_cancel(task_wait *tw)
 {
+    if (tw->rop_) taskq_wait_cancel(tw);
     if (!tw->armed_) return;
     taskstore_unwatch(&tw->w_); /* a waiter leaving never cancels the task */
     loop_timer_cancel(tw->owner_->loop, &tw->tm_);
@@ -210,6 +222,10 @@ void taskops_wait_cancel(task_wait *tw)
 
 void taskops_wait_expire(task_wait *tw)
 {
+    if (tw->rop_) {
+        taskq_wait_expire(tw);
+        return;
+    }
     if (!tw->armed_) return;
     taskops_wait_cancel(tw);
     outcome(&tw->out, 200, task_json(tw->owner_, tw->task_));
@@ -255,7 +271,7 @@ static void local_free(void *p)
 static void run_op(http_req *r, const task_request *q)
 {
     app *a = http_app(r);
-    if (!a->tasks) {
+    if (a->index != 0) { /* loop 0 owns the store (or the Redis backend) */
         taskfwd_forward(r, q);
         return;
     }

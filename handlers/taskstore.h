@@ -57,9 +57,11 @@ typedef struct task_view {
     double finished_at; /* has_finished */
     double elapsed;     /* has_started && has_finished: monotonic start -> finish, seconds */
     int has_started, has_finished;
-    uint64_t sum;        /* done cpu task: cpu_heavy's result */
-    uint64_t iterations; /* done cpu task: iterations actually run */
-    int error;           /* failed: the negative errno */
+    uint64_t sum;          /* done cpu task: cpu_heavy's result */
+    uint64_t iterations;   /* done cpu task: iterations actually run */
+    int error;             /* failed: the negative errno */
+    const char *error_msg; /* failed: the reason as text (instead of error), or NULL */
+    unsigned attempts;     /* runs started (Redis backend), 0 = not shown */
 } task_view;
 
 /* Someone waiting for a task to end; caller-allocated, see taskstore_watch(). */

@@ -49,6 +49,10 @@ struct app {
     loop *loop;
     executor *ex;
     taskstore *tasks; /* background tasks (handlers/taskstore.h): loop 0 only, else NULL */
+    /* with --tasks-backend redis://: the Redis task queue (handlers/taskq.h)
+     * instead of `tasks`; loop 0 only, read-only pointer for other loops
+     * (which only call taskq_ready()) */
+    struct taskq *taskq;
     struct MHD_Daemon *mhd;
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
     uint16_t port;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "redisurl.h"
 
 #define IOCPU_VERSION "0.1.0"
 
@@ -69,6 +70,13 @@ static const opt OPTS[] = {
      "query parameters per request; beyond it 414 (64)"},
     {"max-header-bytes", "IOCPU_MAX_HEADER_BYTES", T_LONG, OFF(max_header_bytes), 64, 1048576,
      "bytes of request headers; beyond it 431 (4096)"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", T_STR, OFF(tasks_backend), 0, 0,
+     "memory, or redis://HOST[:PORT][/DB] to share tasks between replicas (Redis >= 6.2; "
+     "7.0 tested) (memory)"},
+    {"task-attempts", "IOCPU_TASK_ATTEMPTS", T_LONG, OFF(task_attempts), 1, 100,
+     "Redis backend: runs of a task whose replica died before it is failed (3)"},
+    {"task-claim-idle", "IOCPU_TASK_CLAIM_IDLE", T_DOUBLE, OFF(task_claim_idle), 0.3, 86400,
+     "Redis backend: seconds a replica may be silent before its jobs are reclaimed (30)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -97,6 +105,9 @@ void config_defaults(config *c)
     c->max_url = 4096;
     c->max_params = 64;
     c->max_header_bytes = 4096;
+    strcpy(c->tasks_backend, "memory");
+    c->task_attempts = 3;
+    c->task_claim_idle = 30;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
@@ -111,6 +122,14 @@ static int replica_id_ok(const char *v)
     return 1;
 }
 
+/* "memory" or a Redis URL (redisurl.h). */
+static int tasks_backend_ok(const char *v)
+{
+    redis_url u;
+    return strlen(v) < sizeof(((config *)0)->tasks_backend) &&
+           (!strcmp(v, "memory") || redis_url_parse(v, &u) == 0);
+}
+
 static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)
 {
     char *field = (char *)c + o->off;
@@ -118,7 +137,9 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
     int64_t i;
     switch (o->type) {
     case T_STR:
-        if (o->off == OFF(replica_id) ? !replica_id_ok(v) : !*v || strlen(v) >= sizeof(c->host))
+        if (o->off == OFF(replica_id)      ? !replica_id_ok(v)
+            : o->off == OFF(tasks_backend) ? !tasks_backend_ok(v)
+                                           : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;

@@ -32,6 +32,9 @@ typedef struct config {
     long max_url;          /* bytes of path + query (decoded); beyond: 414 */
     long max_params;       /* query parameters; beyond: 414 */
     long max_header_bytes; /* bytes of request headers; beyond: 431 */
+    char tasks_backend[272]; /* "memory" or redis://HOST[:PORT][/DB] */
+    long task_attempts;      /* Redis backend: runs of one task at most */
+    double task_claim_idle;  /* Redis backend: seconds before a silent replica's job is reclaimed */
 } config;
 
 void config_defaults(config *c);

@@ -52,6 +52,7 @@
 #include <arpa/inet.h>
 
 #include "../handlers/taskfwd.h"
+#include "../handlers/taskq.h"
 #include "../handlers/taskstore.h"
 #include "app.h"
 #include "http_internal.h"
@@ -115,6 +116,7 @@ static void start_drain(lane *ln)
     app *a = &ln->a;
     ln->drain_started = 1;
     atomic_store(&a->draining, 1);
+    if (a->taskq) taskq_drain(a->taskq); /* claim no more jobs */
     MHD_socket fd = MHD_quiesce_daemon(a->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* external-epoll mode: ours to close; new connections are refused */
@@ -132,6 +134,7 @@ static int drained(lane *ln)
 {
     app *a = &ln->a;
     if (a->nreqs || a->nfwd) return 0;
+    if (a->taskq && taskq_busy(a->taskq)) return 0; /* jobs claimed here finish and report */
     return a->index != 0 || atomic_load(&ln->s->running) == 1;
 }
 
@@ -276,6 +279,7 @@ static void lane_free(lane *ln)
     if (!ln) return;
     app *a = &ln->a;
     taskstore_free(a->tasks);
+    taskq_free(a->taskq);                          /* after the executor: every job of it is back */
     access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
     mailbox_free(a->mbox);                         /* forwarded calls: released */
     lagprobe_free(a->probe);
@@ -312,7 +316,9 @@ static int lane_new(server *s, unsigned index, lane **out)
         fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
         goto err_out;
     }
-    if (index == 0) {
+    if (index == 0 && strcmp(cfg->tasks_backend, "memory")) {
+        if ((err = taskq_new(&a->taskq, a)) < 0) goto err_out;
+    } else if (index == 0) {
         taskstore_limits tl = {(size_t)cfg->max_tasks, (size_t)cfg->task_keep,
                                (uint64_t)llround(cfg->task_ttl * 1e9)};
         if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0) goto err_out;
@@ -492,6 +498,9 @@ void server_free(server *s)
         if (s->lanes[i]) lane_close(s->lanes[i]);
     /* forwarded task operations still held by lane 0 (their requests are gone) */
     if (s->lanes[0]) taskfwd_free_all(&s->lanes[0]->a);
+    /* Redis backend: connections closed; its running jobs are abandoned to be
+     * reclaimed by another replica, their done() below only frees them */
+    if (s->lanes[0]) taskq_close(s->lanes[0]->a.taskq);
     executor_free(s->ex); /* joins workers, then runs the last done() callbacks */
     for (size_t i = 0; i < s->nloops; i++)
         lane_free(s->lanes[i]); /* lane 0's store: every job is back; timers cancelled */

@@ -1,0 +1,670 @@
+/*
+ * taskq.c - the Redis task backend: its connections, and the /tasks
+ * operations (create, get with ?wait=, cancel, list) as round trips.
+ *
+ * DESIGN
+ * Connections (all on loop 0, each a redisconn that reconnects by itself):
+ * `cmd` carries every command and script; `events` is SUBSCRIBEd to
+ * iocpu:events; `claim[k]` each hold one blocking XREADGROUP (taskq_run.c).
+ * The backend is ready (for /readyz and POST /tasks) while `cmd` is up and
+ * `events` is subscribed.
+ *
+ * Operations: each HTTP operation is a tq_op with at most one command in
+ * flight. The request may leave at any time (taskq_wait_cancel): the op
+ * then forgets its task_wait and is freed when its reply comes (hiredis
+ * always calls back: with NULL when the connection goes).
+ *
+ * Waiting (GET ?wait=S) without polling: the op enters the waiter table
+ * (by id) before its first HGETALL is sent, so a "done <id>" event that
+ * overtakes the reply marks it dirty and it fetches again; after that an
+ * event triggers one fetch, and the wait's own timer answers with the task
+ * as last fetched. When `events` reconnects, every waiter fetches once
+ * (events may have been missed while it was down).
+ */
+#define _GNU_SOURCE
+#include "taskq_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+const char *const TQ_STREAM[TQ_NKINDS] = {"iocpu:jobs:cpu", "iocpu:jobs:io"};
+
+/* --- helpers --------------------------------------------------------------- */
+
+int tq_command(redisconn *c, redisCallbackFn *fn, void *priv, int argc, const char **argv)
+{
+    if (!c->up || !c->ac) return -1;
+    return redisAsyncCommandArgv(c->ac, fn, priv, argc, argv, NULL) == REDIS_OK ? 0 : -1;
+}
+
+void tq_now(char *dst, size_t len)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(dst, len, "%.6f", (double)ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static size_t bucket_of(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h % TQ_WAIT_BUCKETS;
+}
+
+static int is_task_id(const char *id)
+{
+    size_t n = strspn(id, "0123456789abcdef");
+    return n == TASK_ID_LEN && !id[n];
+}
+
+/* The hash's fields (a flat array) as a view; ids and texts point into rep. */
+static int view_from_hash(const redisReply *h, task_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (!h || h->type != REDIS_REPLY_ARRAY || !h->elements) return -1;
+    int have_status = 0;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const char *k = h->element[i]->str, *val = h->element[i + 1]->str;
+        if (!k || !val) continue;
+        if (!strcmp(k, "kind")) {
+            v->spec.kind = strcmp(val, "io") ? TASK_CPU : TASK_IO;
+        } else if (!strcmp(k, "delay")) {
+            v->spec.delay = strtod(val, NULL);
+        } else if (!strcmp(k, "n")) {
+            v->spec.n = strtoll(val, NULL, 10);
+        } else if (!strcmp(k, "iterations")) {
+            v->spec.iterations = strtoull(val, NULL, 10);
+        } else if (!strcmp(k, "ms")) {
+            v->spec.ms = strtoull(val, NULL, 10);
+        } else if (!strcmp(k, "status")) {
+            have_status = 1;
+            v->status = !strcmp(val, "queued")      ? TASK_QUEUED
+                        : !strcmp(val, "running")   ? TASK_RUNNING
+                        : !strcmp(val, "done")      ? TASK_DONE
+                        : !strcmp(val, "cancelled") ? TASK_CANCELLED
+                                                    : TASK_FAILED;
+        } else if (!strcmp(k, "created_at")) {
+            v->created_at = strtod(val, NULL);
+        } else if (!strcmp(k, "started_at")) {
+            v->started_at = strtod(val, NULL);
+            v->has_started = 1;
+        } else if (!strcmp(k, "finished_at")) {
+            v->finished_at = strtod(val, NULL);
+            v->has_finished = 1;
+        } else if (!strcmp(k, "elapsed")) {
+            v->elapsed = strtod(val, NULL);
+        } else if (!strcmp(k, "result")) {
+            v->sum = strtoull(val, NULL, 10);
+        } else if (!strcmp(k, "iterations_done")) {
+            v->iterations = strtoull(val, NULL, 10);
+        } else if (!strcmp(k, "error")) {
+            v->error_msg = val;
+        } else if (!strcmp(k, "attempts")) {
+            v->attempts = (unsigned)strtoul(val, NULL, 10);
+        }
+    }
+    if (v->status == TASK_FAILED && !v->error_msg) v->error_msg = "failed";
+    if (v->has_finished && v->elapsed == 0 && v->has_started)
+        v->elapsed = fmax(0, v->finished_at - v->started_at);
+    return have_status ? 0 : -1;
+}
+
+static json_t *hash_json(const redisReply *h, const char *id)
+{
+    task_view v;
+    if (view_from_hash(h, &v) < 0) return NULL;
+    return task_view_json(&v, id);
+}
+
+static int ended(const json_t *t)
+{
+    const char *s = json_string_value(json_object_get(t, "status"));
+    return s && strcmp(s, "queued") && strcmp(s, "running");
+}
+
+/* --- operations ------------------------------------------------------------ */
+
+static void waiter_unlink(tq_op *op)
+{
+    if (!op->waiting) return;
+    taskq *q = op->q;
+    if (op->wprev)
+        op->wprev->wnext = op->wnext;
+    else
+        q->waiters[bucket_of(op->id)] = op->wnext;
+    if (op->wnext) op->wnext->wprev = op->wprev;
+    op->wprev = op->wnext = NULL;
+    op->waiting = 0;
+    loop_timer_cancel(q->l, &op->tm);
+}
+
+static void op_free(tq_op *op)
+{
+    waiter_unlink(op);
+    json_decref(op->last);
+    free(op);
+}
+
+/* Hands the answer to the request (if it is still there) and ends the op,
+ * unless a reply is still due (then the reply frees it). */
+static void op_answer(tq_op *op, unsigned status, json_t *body, const char *location)
+{
+    task_wait *tw = op->tw;
+    waiter_unlink(op);
+    if (tw) {
+        tw->out.status = status;
+        tw->out.body = body;
+        tw->out.retry_after = status == 503;
+        if (location) snprintf(tw->out.location, sizeof(tw->out.location), "%s", location);
+        tw->rop_ = NULL;
+        tw->armed_ = 0;
+        op->tw = NULL;
+    } else {
+        json_decref(body);
+    }
+    if (!op->inflight) op_free(op);
+    if (tw) tw->finish(tw);
+}
+
+static void op_detail(tq_op *op, unsigned status, const char *detail)
+{
+    op_answer(op, status, json_pack("{s:s}", "detail", detail), NULL);
+}
+
+#define UNAVAILABLE "task backend unavailable"
+
+/* A reply arrived for op: 1 when the op should go on with it, 0 when it
+ * is finished with (freed, or answered 503 because the reply is NULL). */
+static int op_reply(tq_op *op, const redisReply *rep)
+{
+    op->inflight = 0;
+    if (!op->tw) { /* the request left */
+        op_free(op);
+        return 0;
+    }
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        if (rep) fprintf(stderr, "iocpu: redis: %s\n", rep->str);
+        op_detail(op, 503, UNAVAILABLE);
+        return 0;
+    }
+    return 1;
+}
+
+static int op_send(tq_op *op, redisCallbackFn *fn, int argc, const char **argv)
+{
+    if (tq_command(&op->q->cmd, fn, op, argc, argv) < 0) return -1;
+    op->inflight = 1;
+    return 0;
+}
+
+/* GET: the task fetched */
+static void fetch(tq_op *op);
+
+static void on_fetched(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_op *op = priv;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!op_reply(op, rep)) return;
+    json_t *t = rep->type == REDIS_REPLY_ARRAY ? hash_json(rep, op->id) : NULL;
+    if (!t) {
+        op_detail(op, 404, "Not Found");
+        return;
+    }
+    if (ended(t) || op->wait <= 0 || op->expired) {
+        op_answer(op, 200, t, NULL);
+        return;
+    }
+    json_decref(op->last);
+    op->last = t;
+    if (op->dirty) fetch(op);
+}
+
+static void fetch(tq_op *op)
+{
+    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
+    const char *argv[] = {"HGETALL", key};
+    op->dirty = 0;
+    if (op_send(op, on_fetched, 2, argv) < 0) op_detail(op, 503, UNAVAILABLE);
+}
+
+static void wait_over(timer *tm)
+{
+    tq_op *op = tm->data;
+    op->expired = 1;
+    if (op->inflight) return; /* the fetch under way answers */
+    json_t *t = op->last;
+    op->last = NULL;
+    op_answer(op, 200, t, NULL);
+}
+
+static int get_start(taskq *q, tq_op *op)
+{
+    if (op->wait > 0) {
+        if (loop_timer_start(q->l, &op->tm, secs_to_ns(op->wait), wait_over, op) < 0) return -1;
+        size_t b = bucket_of(op->id);
+        op->wnext = q->waiters[b];
+        if (op->wnext) op->wnext->wprev = op;
+        q->waiters[b] = op;
+        op->waiting = 1;
+    }
+    fetch(op);
+    return 0;
+}
+
+/* "done <id>": every waiter of id fetches the task again. */
+static void wake_waiters(taskq *q, const char *id)
+{
+    tq_op *next;
+    for (tq_op *op = q->waiters[bucket_of(id)]; op; op = next) {
+        next = op->wnext; /* a failed fetch answers (and unlinks) op */
+        if (strcmp(op->id, id)) continue;
+        if (op->inflight)
+            op->dirty = 1;
+        else
+            fetch(op);
+    }
+}
+
+static void refetch_all_waiters(taskq *q)
+{
+    tq_op *next;
+    for (size_t b = 0; b < TQ_WAIT_BUCKETS; b++)
+        for (tq_op *op = q->waiters[b]; op; op = next) {
+            next = op->wnext; /* a failed fetch answers (and unlinks) op */
+            if (op->inflight)
+                op->dirty = 1;
+            else
+                fetch(op);
+        }
+}
+
+/* POST */
+static void on_created(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_op *op = priv;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!op_reply(op, rep)) return;
+    if (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")) {
+        op_detail(op, 503, "too many tasks");
+        return;
+    }
+    json_t *t = op->last;
+    op->last = NULL;
+    char loc[TASK_PATH_ID_MAX + 16];
+    snprintf(loc, sizeof(loc), "/tasks/%s", op->id);
+    op_answer(op, 202, t, loc);
+}
+
+static int random_id(char *id)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[TASK_ID_LEN / 2];
+    size_t got = 0;
+    while (got < sizeof(raw)) {
+        ssize_t r = getrandom(raw + got, sizeof(raw) - got, 0);
+        if (r < 0 && errno != EINTR) return -errno;
+        if (r > 0) got += (size_t)r;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        id[2 * i] = hex[raw[i] >> 4];
+        id[2 * i + 1] = hex[raw[i] & 15];
+    }
+    id[TASK_ID_LEN] = '\0';
+    return 0;
+}
+
+static void fmt_num(char *dst, size_t len, double d)
+{
+    snprintf(dst, len, "%.17g", d);
+}
+
+static int create_start(taskq *q, tq_op *op, const task_spec *s)
+{
+    if (random_id(op->id) < 0) return -1;
+    char now[32], maxlive[24], cap[24], ttl[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
+    char v1[32], v2[32], v3[32];
+    tq_now(now, sizeof(now));
+    const config *cfg = &q->a->cfg;
+    snprintf(maxlive, sizeof(maxlive), "%ld", cfg->max_tasks);
+    snprintf(cap, sizeof(cap), "%ld", cfg->task_keep + cfg->max_tasks);
+    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
+    const char *argv[24] = {"EVAL",
+                            TQ_LUA_CREATE,
+                            "4",
+                            key,
+                            TQ_STREAM[TQ_CPU],
+                            TQ_STREAM[TQ_IO],
+                            TQ_INDEX,
+                            op->id,
+                            now,
+                            maxlive,
+                            cap,
+                            s->kind == TASK_IO ? "io" : "cpu",
+                            ttl,
+                            "kind",
+                            s->kind == TASK_IO ? "io" : "cpu"};
+    int argc = 15;
+    task_view v = {.spec = *s, .status = TASK_QUEUED, .created_at = strtod(now, NULL)};
+    if (s->kind == TASK_IO) {
+        fmt_num(v1, sizeof(v1), s->delay);
+        argv[argc++] = "delay";
+        argv[argc++] = v1;
+    } else {
+        snprintf(v1, sizeof(v1), "%lld", (long long)s->n);
+        argv[argc++] = "n";
+        argv[argc++] = v1;
+        if (s->ms) {
+            snprintf(v2, sizeof(v2), "%llu", (unsigned long long)s->ms);
+            argv[argc++] = "ms";
+            argv[argc++] = v2;
+        } else {
+            snprintf(v3, sizeof(v3), "%llu", (unsigned long long)s->iterations);
+            argv[argc++] = "iterations";
+            argv[argc++] = v3;
+        }
+    }
+    op->last = task_view_json(&v, op->id); /* the 202 body */
+    return op_send(op, on_created, argc, argv);
+}
+
+/* DELETE */
+static void on_cancelled(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_op *op = priv;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!op_reply(op, rep)) return;
+    const char *what = rep->type == REDIS_REPLY_ARRAY && rep->elements ? rep->element[0]->str : "";
+    if (!what) what = "";
+    if (!strcmp(what, "missing")) {
+        op_detail(op, 404, "Not Found");
+    } else if (!strcmp(what, "ended")) {
+        op_detail(op, 409, "task already finished");
+    } else {
+        json_t *t = rep->elements > 1 ? hash_json(rep->element[1], op->id) : NULL;
+        if (t)
+            op_answer(op, 200, t, NULL);
+        else
+            op_detail(op, 503, UNAVAILABLE);
+    }
+}
+
+static int cancel_start(taskq *q, tq_op *op)
+{
+    char now[32], ttl[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
+    tq_now(now, sizeof(now));
+    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
+    const char *argv[] = {"EVAL",           TQ_LUA_CANCEL, "3", key,        TQ_STREAM[TQ_CPU],
+                          TQ_STREAM[TQ_IO], now,           ttl, TQ_CHANNEL, op->id,
+                          TQ_GROUP};
+    return op_send(op, on_cancelled, 11, argv);
+}
+
+/* GET /tasks */
+static void on_listed(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_op *op = priv;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!op_reply(op, rep)) return;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_ARRAY) {
+        op_detail(op, 503, UNAVAILABLE);
+        return;
+    }
+    json_t *list = json_array();
+    const redisReply *items = rep->element[0];
+    for (size_t i = 0; i < items->elements; i++) {
+        const redisReply *it = items->element[i];
+        if (it->type != REDIS_REPLY_ARRAY || it->elements != 2 || !it->element[0]->str) continue;
+        json_t *t = hash_json(it->element[1], it->element[0]->str);
+        if (t) json_array_append_new(list, t);
+    }
+    size_t n = json_array_size(list);
+    op_answer(op, 200,
+              json_pack("{s:o,s:I,s:I}", "tasks", list, "count", (json_int_t)n, "total",
+                        (json_int_t)rep->element[1]->integer),
+              NULL);
+}
+
+static int list_start(tq_op *op, uint64_t limit)
+{
+    char lim[24];
+    snprintf(lim, sizeof(lim), "%llu", (unsigned long long)limit);
+    const char *argv[] = {"EVAL", TQ_LUA_LIST, "1", TQ_INDEX, lim, TQ_KEY_PREFIX};
+    return op_send(op, on_listed, 6, argv);
+}
+
+static int answer_now(task_wait *tw, unsigned status, const char *detail)
+{
+    tw->out.status = status;
+    tw->out.body = json_pack("{s:s}", "detail", detail);
+    tw->out.retry_after = status == 503;
+    return 1;
+}
+
+int taskq_start(taskq *q, const task_request *r, task_wait *tw)
+{
+    if (r->op == TASK_OP_GET || r->op == TASK_OP_CANCEL) {
+        if (!is_task_id(r->id)) return answer_now(tw, 404, "Not Found");
+    }
+    if (!taskq_ready(q)) return answer_now(tw, 503, UNAVAILABLE);
+    tq_op *op = calloc(1, sizeof(*op));
+    if (!op) return answer_now(tw, 500, "out of memory");
+    op->q = q;
+    op->tw = tw;
+    op->op = r->op;
+    op->wait = r->wait;
+    int rc;
+    switch (r->op) {
+    case TASK_OP_CREATE:
+        rc = create_start(q, op, &r->spec);
+        break;
+    case TASK_OP_GET:
+        memcpy(op->id, r->id, TASK_ID_LEN + 1);
+        rc = get_start(q, op);
+        break;
+    case TASK_OP_CANCEL:
+        memcpy(op->id, r->id, TASK_ID_LEN + 1);
+        rc = cancel_start(q, op);
+        break;
+    default:
+        rc = list_start(op, r->limit);
+        break;
+    }
+    if (rc < 0 && !op->inflight) {
+        op_free(op);
+        return answer_now(tw, 503, UNAVAILABLE);
+    }
+    if (!op->tw) return 1; /* answered already (fetch failed) */
+    tw->rop_ = op;
+    tw->armed_ = 1;
+    return 0;
+}
+
+void taskq_wait_cancel(task_wait *tw)
+{
+    tq_op *op = tw->rop_;
+    if (!op) return;
+    tw->rop_ = NULL;
+    tw->armed_ = 0;
+    op->tw = NULL;
+    waiter_unlink(op);
+    if (!op->inflight) op_free(op);
+}
+
+void taskq_wait_expire(task_wait *tw)
+{
+    tq_op *op = tw->rop_;
+    if (!op) return;
+    if (op->waiting && op->last) {
+        json_t *t = op->last;
+        op->last = NULL;
+        op_answer(op, 200, t, NULL);
+    } else {
+        op_detail(op, 503, "server is shutting down");
+    }
+}
+
+/* --- events and readiness ---------------------------------------------------- */
+
+void tq_update_ready(taskq *q)
+{
+    atomic_store(&q->ready, q->cmd.up && q->subscribed && !q->closing);
+}
+
+void tq_on_event(taskq *q, const char *msg, size_t len)
+{
+    char id[TASK_ID_LEN + 1];
+    if (len == 5 + TASK_ID_LEN && !strncmp(msg, "done ", 5)) {
+        memcpy(id, msg + 5, TASK_ID_LEN);
+        id[TASK_ID_LEN] = '\0';
+        wake_waiters(q, id);
+    } else if (len == 7 + TASK_ID_LEN && !strncmp(msg, "cancel ", 7)) {
+        memcpy(id, msg + 7, TASK_ID_LEN);
+        id[TASK_ID_LEN] = '\0';
+        tq_run_event_cancel(q, id);
+    }
+}
+
+static void on_message(redisAsyncContext *ac, void *reply, void *priv)
+{
+    taskq *q = priv;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 3) return;
+    const char *kind = rep->element[0]->str;
+    if (!kind) return;
+    if (!strcmp(kind, "subscribe")) {
+        q->subscribed = 1;
+        tq_update_ready(q);
+        refetch_all_waiters(q); /* what ended while we were not listening */
+    } else if (!strcmp(kind, "message") && rep->element[2]->str) {
+        tq_on_event(q, rep->element[2]->str, rep->element[2]->len);
+    }
+}
+
+static void events_up(redisconn *c)
+{
+    taskq *q = c->data;
+    if (redisAsyncCommand(c->ac, on_message, q, "SUBSCRIBE %s", TQ_CHANNEL) != REDIS_OK)
+        redisAsyncDisconnect(c->ac);
+}
+
+static void events_down(redisconn *c)
+{
+    taskq *q = c->data;
+    q->subscribed = 0;
+    tq_update_ready(q);
+}
+
+static void cmd_up(redisconn *c)
+{
+    taskq *q = c->data;
+    tq_update_ready(q);
+    tq_run_cmd_up(q);
+}
+
+static void cmd_down(redisconn *c)
+{
+    tq_update_ready(c->data);
+}
+
+static void claim_up(redisconn *c)
+{
+    taskq *q = c->data;
+    tq_run_up(q, c == &q->claim[TQ_CPU] ? TQ_CPU : TQ_IO);
+}
+
+/* --- lifecycle ------------------------------------------------------------------ */
+
+int taskq_ready(const taskq *q)
+{
+    return atomic_load(&((taskq *)q)->ready);
+}
+
+int taskq_new(taskq **out, app *a)
+{
+    taskq *q = calloc(1, sizeof(*q));
+    if (!q) return -ENOMEM;
+    if (redis_url_parse(a->cfg.tasks_backend, &q->url) < 0) {
+        free(q);
+        return -EINVAL;
+    }
+    q->a = a;
+    q->l = a->loop;
+    q->ex = a->ex;
+    q->ttl_s = a->cfg.task_ttl < 1 ? 1 : (uint64_t)ceil(a->cfg.task_ttl);
+    char host[64] = "";
+    if (gethostname(host, sizeof(host) - 1) < 0) strcpy(host, "iocpu");
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) < 0) r = (uint32_t)getpid();
+    snprintf(q->consumer, sizeof(q->consumer), "%s-%ld-%08x",
+             a->cfg.replica_id[0] ? a->cfg.replica_id : host, (long)getpid(), r);
+    redisconn *conns[] = {&q->cmd, &q->events, &q->claim[TQ_CPU], &q->claim[TQ_IO]};
+    const char *names[] = {"commands", "events", "cpu jobs", "io jobs"};
+    q->cmd.on_up = cmd_up;
+    q->cmd.on_down = cmd_down;
+    q->events.on_up = events_up;
+    q->events.on_down = events_down;
+    for (int k = 0; k < TQ_NKINDS; k++)
+        q->claim[k].on_up = claim_up;
+    for (size_t i = 0; i < 4; i++) {
+        conns[i]->name = names[i];
+        conns[i]->data = q;
+    }
+    tq_run_start(q);
+    for (size_t i = 0; i < 4; i++)
+        redisconn_start(conns[i], q->l, &q->url);
+    *out = q;
+    return 0;
+}
+
+void taskq_drain(taskq *q)
+{
+    if (q->draining) return;
+    q->draining = 1;
+    tq_run_stop(q);
+}
+
+void taskq_close(taskq *q)
+{
+    if (!q || q->closing) return;
+    q->closing = 1;
+    tq_update_ready(q);
+    tq_run_close(q);
+    redisconn_stop(&q->claim[TQ_CPU]);
+    redisconn_stop(&q->claim[TQ_IO]);
+    redisconn_stop(&q->events);
+    redisconn_stop(&q->cmd); /* pending replies come back NULL: their ops end */
+    for (size_t b = 0; b < TQ_WAIT_BUCKETS; b++)
+        while (q->waiters[b]) {
+            tq_op *op = q->waiters[b];
+            if (op->tw)
+                op_detail(op, 503, "server is shutting down");
+            else
+                op_free(op);
+        }
+}
+
+void taskq_free(taskq *q)
+{
+    if (!q) return;
+    taskq_close(q);
+    tq_run_free(q);
+    free(q);
+}

@@ -1,0 +1,488 @@
+/*
+ * taskq_run.c - this replica's share of the Redis queue: it claims jobs,
+ * runs them, reports them, keeps its claims alive and takes over the jobs
+ * of replicas that went silent.
+ *
+ * DESIGN
+ * Claiming: each stream has its own connection holding one blocking
+ * XREADGROUP (BLOCK 2 s, then again). CPU jobs are asked for only when a
+ * worker is free (COUNT = free workers), so a busy replica leaves the work
+ * to the others; IO jobs (a loop timer each, no worker) up to IO_MAX at
+ * once. When no worker is free, a 20 ms local timer looks again (no Redis
+ * traffic). A claimed entry becomes a tq_job and runs the START script
+ * (which counts the attempt and records this replica as the runner); it
+ * then runs on the executor (cpu) or a loop timer (io), and FINISH records
+ * the outcome, acknowledges and deletes the entry, and publishes "done".
+ *
+ * Failures: while a job runs, a heartbeat (every claim-idle / 3) resets the
+ * idle time of our pending entries, so nobody takes them; every claim-idle
+ * / 2 this replica runs XAUTOCLAIM for entries idle longer than claim-idle
+ * (their replica died or lost Redis) and runs them again: START counts the
+ * attempts and fails the task after --task-attempts. FINISH writes only if
+ * this replica is still the task's runner at the same attempt, so a job
+ * taken over never ends twice. A finish that cannot reach Redis stays here
+ * (UNREPORTED) and is sent again when the connection is back; its entry
+ * stays ours meanwhile, so nothing acknowledged runs again.
+ *
+ * Threads: loop 0 only, except cpu_work() on an executor worker. Shared
+ * with the worker: job->spec (written before executor_submit(), then
+ * read-only), job->out and job->rc (written by cpu_work(), read in
+ * cpu_done() after the executor hands the job back: its mutex orders
+ * them), job->ej.cancel (atomic, through executor_cancel()).
+ */
+#define _GNU_SOURCE
+#include "taskq_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define IO_MAX 1024
+#define CLAIM_BLOCK_MS "2000"
+#define RETRY_CLAIM_NS 20000000ull
+#define HEARTBEAT_BATCH 200
+
+static void claim(taskq *q, int kind);
+static void report(tq_job *j);
+
+static uint64_t idle_ms(const taskq *q)
+{
+    return (uint64_t)llround(q->a->cfg.task_claim_idle * 1000);
+}
+
+/* --- jobs ----------------------------------------------------------------------- */
+
+static tq_job *job_new(taskq *q, int kind, const char *entry, const char *id)
+{
+    tq_job *j = calloc(1, sizeof(*j));
+    if (!j) return NULL;
+    j->q = q;
+    j->kind = kind;
+    snprintf(j->entry, sizeof(j->entry), "%s", entry);
+    snprintf(j->id, sizeof(j->id), "%s", id);
+    j->next = q->jobs;
+    if (q->jobs) q->jobs->prev = j;
+    q->jobs = j;
+    q->njobs[kind]++;
+    return j;
+}
+
+static void job_free(tq_job *j)
+{
+    taskq *q = j->q;
+    if (j->state == J_STARTING && j->kind == TQ_CPU) q->starting--;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        q->jobs = j->next;
+    if (j->next) j->next->prev = j->prev;
+    q->njobs[j->kind]--;
+    if (j->kind == TQ_IO) loop_timer_cancel(q->l, &j->tm);
+    free(j);
+}
+
+static size_t free_slots(taskq *q, int kind)
+{
+    if (kind == TQ_IO) return q->njobs[TQ_IO] >= IO_MAX ? 0 : IO_MAX - q->njobs[TQ_IO];
+    executor_stats st;
+    executor_get_stats(q->ex, &st);
+    size_t used = st.busy + st.queued + q->starting;
+    return used >= st.workers ? 0 : st.workers - used;
+}
+
+static void cpu_work(executor_job *ej)
+{
+    tq_job *j = ej->data;
+    if (j->spec.ms)
+        j->rc = cpu_heavy_burn(j->spec.n, j->spec.ms, &ej->cancel, &j->out);
+    else
+        j->rc = cpu_heavy(j->spec.n, j->spec.iterations, &ej->cancel, &j->out);
+}
+
+static void cpu_done(executor_job *ej, int status)
+{
+    tq_job *j = ej->data;
+    taskq *q = j->q;
+    j->in_executor = 0;
+    if (q->closing) { /* abandoned: the entry stays pending, another replica reclaims it */
+        job_free(j);
+        return;
+    }
+    if (status == -ECANCELED) j->cancelled = 1;
+    report(j);
+    claim(q, TQ_CPU);
+}
+
+static void io_fired(timer *tm)
+{
+    report(tm->data);
+}
+
+static void submit(tq_job *j)
+{
+    j->ej.work = cpu_work;
+    j->ej.done = cpu_done;
+    j->ej.data = j;
+    j->ej.channel = j->q->a->index;
+    atomic_store(&j->ej.cancel, 0);
+    if (executor_submit(j->q->ex, &j->ej) == 0) j->in_executor = 1;
+    /* else the queue is full (other endpoints use it too): retry_claim submits it */
+}
+
+static void run(tq_job *j)
+{
+    j->state = J_RUNNING;
+    j->started_ns = loop_now_ns();
+    if (j->kind == TQ_IO) {
+        uint64_t ns = (uint64_t)llround(j->spec.delay * 1e9);
+        if (loop_timer_start(j->q->l, &j->tm, ns, io_fired, j) < 0) report(j);
+    } else {
+        submit(j);
+    }
+}
+
+/* --- START: the job is ours to run ----------------------------------------------- */
+
+static const char *elem(const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->str ? r->element[i]->str : "";
+}
+
+static void on_started(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_job *j = priv;
+    taskq *q = j->q;
+    redisReply *rep = reply;
+    (void)ac;
+    if (j->kind == TQ_CPU) q->starting--;
+    j->state = J_RUNNING; /* not STARTING any more (job_free's count) */
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || strcmp(elem(rep, 0), "run") || q->closing ||
+        rep->elements < 7) {
+        if (rep && rep->type == REDIS_REPLY_ERROR) fprintf(stderr, "iocpu: redis: %s\n", rep->str);
+        int kind = j->kind;
+        job_free(j); /* not run here: ended, gone, failed, or back to the pending list */
+        claim(q, kind);
+        return;
+    }
+    snprintf(j->attempt, sizeof(j->attempt), "%s", elem(rep, 1));
+    j->spec.kind = strcmp(elem(rep, 2), "io") ? TASK_CPU : TASK_IO;
+    j->spec.delay = strtod(elem(rep, 3), NULL);
+    j->spec.n = strtoll(elem(rep, 4), NULL, 10);
+    j->spec.iterations = strtoull(elem(rep, 5), NULL, 10);
+    j->spec.ms = strtoull(elem(rep, 6), NULL, 10);
+    if (j->cancelled) { /* a cancel overtook the START reply */
+        report(j);
+        return;
+    }
+    run(j);
+}
+
+static void job_claimed(taskq *q, int kind, const char *entry, const char *id)
+{
+    if (q->closing) return;
+    tq_job *j = job_new(q, kind, entry, id);
+    if (!j) return; /* stays pending: reclaimed after claim-idle */
+    j->state = J_STARTING;
+    if (kind == TQ_CPU) q->starting++;
+    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8], now[32], attempts[24], ttl[24];
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", id);
+    tq_now(now, sizeof(now));
+    snprintf(attempts, sizeof(attempts), "%ld", q->a->cfg.task_attempts);
+    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
+    const char *argv[] = {"EVAL",   TQ_LUA_START, "2",         key, TQ_STREAM[kind],
+                          j->entry, TQ_GROUP,     q->consumer, now, attempts,
+                          ttl,      TQ_CHANNEL,   j->id};
+    if (tq_command(&q->cmd, on_started, j, 13, argv) < 0) job_free(j);
+}
+
+/* One stream entry of an XREADGROUP / XAUTOCLAIM reply: [entry, [field, value...]]. */
+static void take_entry(taskq *q, int kind, const redisReply *e)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !e->element[0]->str) return;
+    const redisReply *f = e->element[1];
+    if (f->type != REDIS_REPLY_ARRAY) return; /* deleted meanwhile */
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (f->element[i]->str && !strcmp(f->element[i]->str, "id") && f->element[i + 1]->str &&
+            f->element[i + 1]->len == TASK_ID_LEN) {
+            job_claimed(q, kind, e->element[0]->str, f->element[i + 1]->str);
+            return;
+        }
+}
+
+/* --- FINISH: the outcome back to Redis ------------------------------------------- */
+
+static void on_finished(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_job *j = priv;
+    taskq *q = j->q;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!rep || q->closing) {
+        j->state = J_UNREPORTED; /* sent again when the connection is back */
+        if (q->closing) job_free(j);
+        return;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) fprintf(stderr, "iocpu: redis: %s\n", rep->str);
+    int kind = j->kind;
+    job_free(j);
+    claim(q, kind);
+}
+
+static void report(tq_job *j)
+{
+    taskq *q = j->q;
+    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8], now[32], ttl[24], elapsed[32], v1[32],
+        v2[32];
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", j->id);
+    tq_now(now, sizeof(now));
+    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
+    uint64_t t0 = j->started_ns, t1 = loop_now_ns();
+    if (j->kind == TQ_CPU && j->ej.started_ns && j->ej.finished_ns >= j->ej.started_ns) {
+        t0 = j->ej.started_ns;
+        t1 = j->ej.finished_ns;
+    }
+    snprintf(elapsed, sizeof(elapsed), "%.6f", t0 ? (double)(t1 - t0) / 1e9 : 0.0);
+    const char *argv[24] = {"EVAL",   TQ_LUA_FINISH, "2",         key,        TQ_STREAM[j->kind],
+                            j->entry, TQ_GROUP,      q->consumer, j->attempt, now,
+                            ttl,      TQ_CHANNEL,    j->id};
+    int argc = 13;
+    if (j->cancelled) {
+        argv[argc++] = "cancelled";
+    } else if (j->kind == TQ_CPU && j->rc < 0) {
+        argv[argc++] = "failed";
+        argv[argc++] = "error";
+        argv[argc++] = strerror(-j->rc);
+    } else {
+        argv[argc++] = "done";
+        if (j->kind == TQ_CPU) {
+            snprintf(v1, sizeof(v1), "%llu", (unsigned long long)j->out.sum);
+            snprintf(v2, sizeof(v2), "%llu", (unsigned long long)j->out.iterations);
+            argv[argc++] = "result";
+            argv[argc++] = v1;
+            argv[argc++] = "iterations_done";
+            argv[argc++] = v2;
+        }
+    }
+    argv[argc++] = "elapsed";
+    argv[argc++] = elapsed;
+    j->state = J_FINISHING;
+    if (tq_command(&q->cmd, on_finished, j, argc, argv) < 0) j->state = J_UNREPORTED;
+}
+
+/* --- claiming ----------------------------------------------------------------------- */
+
+static void on_retry_claim(timer *t)
+{
+    taskq *q = t->data;
+    q->retry_armed = 0;
+    for (tq_job *j = q->jobs; j; j = j->next) /* jobs the executor had no room for */
+        if (j->kind == TQ_CPU && j->state == J_RUNNING && !j->in_executor && !j->cancelled)
+            submit(j);
+    claim(q, TQ_CPU);
+}
+
+static void arm_retry(taskq *q)
+{
+    if (q->retry_armed || q->closing) return;
+    q->retry_armed = 1;
+    loop_timer_start(q->l, &q->retry_claim, RETRY_CLAIM_NS, on_retry_claim, q);
+}
+
+static void on_claimed(redisAsyncContext *ac, void *reply, void *priv)
+{
+    redisconn *c = priv;
+    taskq *q = c->data;
+    int kind = c == &q->claim[TQ_CPU] ? TQ_CPU : TQ_IO;
+    redisReply *rep = reply;
+    (void)ac;
+    q->claiming[kind] = 0;
+    if (!rep || q->closing) return;       /* the connection went: claim_up starts again */
+    if (rep->type == REDIS_REPLY_ERROR) { /* NOGROUP: Redis lost its data; make the group again */
+        fprintf(stderr, "iocpu: redis: %s\n", rep->str);
+        q->group_ok[kind] = 0;
+        tq_run_up(q, kind);
+        return;
+    }
+    if (rep->type == REDIS_REPLY_ARRAY && q->draining) {
+        /* claimed after the drain began: not started here, reclaimed after claim-idle */
+    } else if (rep->type == REDIS_REPLY_ARRAY) {
+        for (size_t s = 0; s < rep->elements; s++) {
+            const redisReply *st = rep->element[s];
+            if (st->type != REDIS_REPLY_ARRAY || st->elements != 2) continue;
+            const redisReply *entries = st->element[1];
+            for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++)
+                take_entry(q, kind, entries->element[i]);
+        }
+    }
+    claim(q, kind);
+}
+
+static void claim(taskq *q, int kind)
+{
+    redisconn *c = &q->claim[kind];
+    if (q->claiming[kind] || q->draining || q->closing || !c->up || !q->group_ok[kind]) return;
+    size_t n = free_slots(q, kind);
+    if (!n) {
+        if (kind == TQ_CPU) arm_retry(q);
+        return;
+    }
+    char count[24];
+    snprintf(count, sizeof(count), "%zu", n);
+    const char *argv[] = {"XREADGROUP", "GROUP",        TQ_GROUP,  q->consumer,     "COUNT", count,
+                          "BLOCK",      CLAIM_BLOCK_MS, "STREAMS", TQ_STREAM[kind], ">"};
+    if (tq_command(c, on_claimed, c, 11, argv) == 0) q->claiming[kind] = 1;
+}
+
+static void on_group(redisAsyncContext *ac, void *reply, void *priv)
+{
+    redisconn *c = priv;
+    taskq *q = c->data;
+    int kind = c == &q->claim[TQ_CPU] ? TQ_CPU : TQ_IO;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!rep || q->closing) return;
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9)) {
+        fprintf(stderr, "iocpu: redis: cannot make the consumer group: %s\n", rep->str);
+        return;
+    }
+    q->group_ok[kind] = 1;
+    claim(q, kind);
+}
+
+void tq_run_up(taskq *q, int kind)
+{
+    redisconn *c = &q->claim[kind];
+    q->group_ok[kind] = 0;
+    q->claiming[kind] = 0;
+    const char *argv[] = {"XGROUP", "CREATE", TQ_STREAM[kind], TQ_GROUP, "0", "MKSTREAM"};
+    tq_command(c, on_group, c, 6, argv);
+}
+
+/* --- heartbeat and reclaiming ---------------------------------------------------- */
+
+static void heartbeat(timer *t)
+{
+    taskq *q = t->data;
+    for (int k = 0; k < TQ_NKINDS; k++) {
+        const char *argv[6 + HEARTBEAT_BATCH] = {"EVAL",       TQ_LUA_HEARTBEAT, "1",
+                                                 TQ_STREAM[k], TQ_GROUP,         q->consumer};
+        int argc = 6;
+        for (tq_job *j = q->jobs; j; j = j->next) {
+            if (j->kind != k) continue;
+            argv[argc++] = j->entry;
+            if (argc == 6 + HEARTBEAT_BATCH) {
+                tq_command(&q->cmd, NULL, NULL, argc, argv);
+                argc = 6;
+            }
+        }
+        if (argc > 6) tq_command(&q->cmd, NULL, NULL, argc, argv);
+    }
+    if (!q->closing) loop_timer_start(q->l, &q->heartbeat, idle_ms(q) * 1000000 / 3, heartbeat, q);
+}
+
+static void on_reclaimed(redisAsyncContext *ac, void *reply, void *priv)
+{
+    taskq *q = ac->data ? ((redisconn *)ac->data)->data : NULL;
+    int kind = (int)(intptr_t)priv;
+    redisReply *rep = reply;
+    if (!q || !rep || q->closing || q->draining) return;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) return; /* NOGROUP etc.: next round */
+    const redisReply *entries = rep->element[1];
+    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->str)
+            fprintf(stderr, "iocpu: reclaiming %s job %s (its replica went silent)\n",
+                    kind == TQ_CPU ? "cpu" : "io", e->element[0]->str);
+        take_entry(q, kind, e);
+    }
+}
+
+static void reclaim(timer *t)
+{
+    taskq *q = t->data;
+    if (q->closing) return;
+    if (!q->draining) {
+        for (int k = 0; k < TQ_NKINDS; k++) {
+            size_t n = free_slots(q, k);
+            if (!n) continue;
+            char count[24], idle[24];
+            snprintf(count, sizeof(count), "%zu", n > 100 ? 100 : n);
+            snprintf(idle, sizeof(idle), "%llu", (unsigned long long)idle_ms(q));
+            const char *argv[] = {"XAUTOCLAIM", TQ_STREAM[k], TQ_GROUP, q->consumer,
+                                  idle,         "0-0",        "COUNT",  count};
+            tq_command(&q->cmd, on_reclaimed, (void *)(intptr_t)k, 8, argv);
+        }
+    }
+    loop_timer_start(q->l, &q->reclaim, idle_ms(q) * 1000000 / 2, reclaim, q);
+}
+
+void tq_run_cmd_up(taskq *q)
+{
+    for (tq_job *j = q->jobs; j; j = j->next)
+        if (j->state == J_UNREPORTED) report(j);
+    if (!timer_active(&q->heartbeat))
+        loop_timer_start(q->l, &q->heartbeat, idle_ms(q) * 1000000 / 3, heartbeat, q);
+    if (!timer_active(&q->reclaim))
+        loop_timer_start(q->l, &q->reclaim, idle_ms(q) * 1000000 / 2, reclaim, q);
+}
+
+void tq_run_event_cancel(taskq *q, const char *id)
+{
+    for (tq_job *j = q->jobs; j; j = j->next) {
+        if (strcmp(j->id, id) || j->cancelled) continue;
+        j->cancelled = 1;
+        if (j->state != J_RUNNING) return; /* STARTING: on_started reports it */
+        if (j->kind == TQ_IO) {
+            loop_timer_cancel(q->l, &j->tm);
+            report(j);
+        } else if (j->in_executor) {
+            executor_cancel(q->ex, &j->ej); /* its done() reports */
+        } else {
+            report(j);
+        }
+        return;
+    }
+}
+
+void tq_run_start(taskq *q)
+{
+    (void)q; /* timers start with the commands connection (tq_run_cmd_up) */
+}
+
+void tq_run_stop(taskq *q)
+{
+    redisconn_stop(&q->claim[TQ_CPU]); /* a claim in flight is dropped: reclaimed later */
+    redisconn_stop(&q->claim[TQ_IO]);
+    loop_timer_cancel(q->l, &q->reclaim);
+}
+
+void tq_run_close(taskq *q)
+{
+    loop_timer_cancel(q->l, &q->heartbeat);
+    loop_timer_cancel(q->l, &q->reclaim);
+    loop_timer_cancel(q->l, &q->retry_claim);
+    q->retry_armed = 0;
+    tq_job *next;
+    for (tq_job *j = q->jobs; j; j = next) {
+        next = j->next;
+        /* in the executor: its done() frees it; starting or finishing: the
+         * NULL reply does; the rest (io timers, unreported) are dropped now */
+        if (j->in_executor || j->state == J_STARTING || j->state == J_FINISHING) continue;
+        job_free(j);
+    }
+}
+
+void tq_run_free(taskq *q)
+{
+    while (q->jobs)
+        job_free(q->jobs);
+}
+
+size_t taskq_busy(const taskq *q)
+{
+    return q->njobs[TQ_CPU] + q->njobs[TQ_IO];
+}
