@@ -108,6 +108,8 @@ static int view_from_hash(const redisReply *h, task_view *v)
             v->iterations = strtoull(val, NULL, 10);
         } else if (!strcmp(k, "error")) {
             v->error_msg = val;
+        } else if (!strcmp(k, "runner")) {
+            v->runner = val;
         } else if (!strcmp(k, "attempts")) {
             v->attempts = (unsigned)strtoul(val, NULL, 10);
         }

@@ -111,7 +111,7 @@ void tq_run_free(taskq *q);
 
 /* taskq_lua.c */
 extern const char TQ_LUA_CREATE[], TQ_LUA_START[], TQ_LUA_FINISH[], TQ_LUA_CANCEL[], TQ_LUA_LIST[],
-    TQ_LUA_HEARTBEAT[];
+    TQ_LUA_HEARTBEAT[], TQ_LUA_REQUEUE[];
 
 /* Sends a command built from argv; 0 or -1 (then fn is not called). */
 int tq_command(redisconn *c, redisCallbackFn *fn, void *priv, int argc, const char **argv);

@@ -199,7 +199,18 @@ static void job_claimed(taskq *q, int kind, const char *entry, const char *id)
     if (tq_command(&q->cmd, on_started, j, 13, argv) < 0) job_free(j);
 }
 
-/* One stream entry of an XREADGROUP / XAUTOCLAIM reply: [entry, [field, value...]]. */
+/* Gives an entry we cannot run now back to the stream (TQ_LUA_REQUEUE). */
+static void requeue(taskq *q, int kind, const char *entry, const char *id)
+{
+    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8];
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", id);
+    const char *argv[] = {"EVAL", TQ_LUA_REQUEUE, "2", key, TQ_STREAM[kind], entry, TQ_GROUP, id};
+    tq_command(&q->cmd, NULL, NULL, 8, argv); /* if it fails, reclaimed after claim-idle */
+}
+
+/* One stream entry of an XREADGROUP / XAUTOCLAIM reply: [entry, [field, value...]].
+ * A blocked XREADGROUP asked when a worker was free; if the worker has been
+ * taken since (by /cpu/executor, say), the job goes back to the others. */
 static void take_entry(taskq *q, int kind, const redisReply *e)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !e->element[0]->str) return;
@@ -208,7 +219,10 @@ static void take_entry(taskq *q, int kind, const redisReply *e)
     for (size_t i = 0; i + 1 < f->elements; i += 2)
         if (f->element[i]->str && !strcmp(f->element[i]->str, "id") && f->element[i + 1]->str &&
             f->element[i + 1]->len == TASK_ID_LEN) {
-            job_claimed(q, kind, e->element[0]->str, f->element[i + 1]->str);
+            if (free_slots(q, kind))
+                job_claimed(q, kind, e->element[0]->str, f->element[i + 1]->str);
+            else
+                requeue(q, kind, e->element[0]->str, f->element[i + 1]->str);
             return;
         }
 }

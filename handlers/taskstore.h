@@ -62,6 +62,7 @@ typedef struct task_view {
     int error;             /* failed: the negative errno */
     const char *error_msg; /* failed: the reason as text (instead of error), or NULL */
     unsigned attempts;     /* runs started (Redis backend), 0 = not shown */
+    const char *runner;    /* the replica that runs or ran it (Redis backend), or NULL */
 } task_view;
 
 /* Someone waiting for a task to end; caller-allocated, see taskstore_watch(). */
