@@ -11,10 +11,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log=$(mktemp "${TMPDIR:-/tmp}/iocpu-test-demo.XXXXXX")
 trap 'rm -f "$log"' EXIT
 start=$EPOCHREALTIME
-rc=0
-"$root/scripts/demo" --fast --start >"$log" 2>&1 || rc=$?
+# streamed as it runs (a test killed by ctest's timeout still shows how far it got)
+"$root/scripts/demo" --fast --start 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
 took=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-cat "$log"
 echo "test_demo: the demo exited $rc after $took s"
 
 fail=0
