@@ -6,8 +6,8 @@
  * Connections (all on loop 0, each a redisconn that reconnects by itself):
  * `cmd` carries every command and script; `events` is SUBSCRIBEd to
  * iocpu:events; `claim[k]` each hold one blocking XREADGROUP (taskq_run.c).
- * The backend is ready (for /readyz and POST /tasks) while `cmd` is up and
- * `events` is subscribed.
+ * The backend is ready (for /readyz and POST /tasks) while `cmd` is up (to
+ * a Redis 6.2 or newer) and `events` is subscribed.
  *
  * Operations: each HTTP operation is a tq_op with at most one command in
  * flight. The request may leave at any time (taskq_wait_cancel): the op
@@ -526,7 +526,7 @@ void taskq_wait_expire(task_wait *tw)
 
 void tq_update_ready(taskq *q)
 {
-    atomic_store(&q->ready, q->cmd.up && q->subscribed && !q->closing);
+    atomic_store(&q->ready, q->cmd.up && q->version_ok && q->subscribed && !q->closing);
 }
 
 void tq_on_event(taskq *q, const char *msg, size_t len)
@@ -574,16 +574,38 @@ static void events_down(redisconn *c)
     tq_update_ready(q);
 }
 
+/* INFO server: the backend needs Redis >= 6.2 (XAUTOCLAIM); older stays not ready. */
+static void on_info(redisAsyncContext *ac, void *reply, void *priv)
+{
+    taskq *q = priv;
+    redisReply *rep = reply;
+    (void)ac;
+    if (!rep || q->closing || rep->type != REDIS_REPLY_STRING) return;
+    const char *v = strstr(rep->str, "redis_version:");
+    int major = 0, minor = 0;
+    if (v) sscanf(v + 14, "%d.%d", &major, &minor);
+    q->version_ok = major > 6 || (major == 6 && minor >= 2);
+    if (!q->version_ok)
+        fprintf(stderr,
+                "iocpu: redis %d.%d is too old for the task backend (it needs 6.2 or newer); "
+                "/readyz stays 503\n",
+                major, minor);
+    tq_update_ready(q);
+}
+
 static void cmd_up(redisconn *c)
 {
     taskq *q = c->data;
-    tq_update_ready(q);
+    q->version_ok = 0;
+    if (redisAsyncCommand(c->ac, on_info, q, "INFO server") != REDIS_OK) return;
     tq_run_cmd_up(q);
 }
 
 static void cmd_down(redisconn *c)
 {
-    tq_update_ready(c->data);
+    taskq *q = c->data;
+    q->version_ok = 0;
+    tq_update_ready(q);
 }
 
 static void claim_up(redisconn *c)

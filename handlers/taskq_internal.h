@@ -84,7 +84,7 @@ struct taskq {
     redisconn events;           /* SUBSCRIBE iocpu:events */
     redisconn claim[TQ_NKINDS]; /* blocking XREADGROUP, one per stream */
     atomic_int ready;
-    int subscribed, draining, closing;
+    int subscribed, version_ok, draining, closing;
     char consumer[160];
     uint64_t ttl_s;
     tq_op *waiters[TQ_WAIT_BUCKETS];

@@ -127,11 +127,10 @@ const char TQ_LUA_HEARTBEAT[] =
  * Hands a job back (a replica that got it but has no free worker any more):
  * acknowledged and deleted, then added again, so a replica blocked on the
  * stream gets it at once. */
-const char TQ_LUA_REQUEUE[] =
-    "redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
-    "redis.call('XDEL', KEYS[2], ARGV[1])\n"
-    "local st = redis.call('HGET', KEYS[1], 'status')\n"
-    "if st ~= 'queued' and st ~= 'running' then return 'ended' end\n"
-    "local e = redis.call('XADD', KEYS[2], '*', 'id', ARGV[3])\n"
-    "redis.call('HSET', KEYS[1], 'entry', e)\n"
-    "return e\n";
+const char TQ_LUA_REQUEUE[] = "redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
+                              "redis.call('XDEL', KEYS[2], ARGV[1])\n"
+                              "local st = redis.call('HGET', KEYS[1], 'status')\n"
+                              "if st ~= 'queued' and st ~= 'running' then return 'ended' end\n"
+                              "local e = redis.call('XADD', KEYS[2], '*', 'id', ARGV[3])\n"
+                              "redis.call('HSET', KEYS[1], 'entry', e)\n"
+                              "return e\n";

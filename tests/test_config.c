@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "redisurl.h"
 
 extern char **environ;
 
@@ -212,7 +213,50 @@ static const struct {
     {"grace", "IOCPU_GRACE", "3600.001"},
     {"grace", "IOCPU_GRACE", "-1"},
     {"host", "IOCPU_HOST", ""},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host:0"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host:65536"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host:63a79"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://user:pw@host"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host/db"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host/1?x=y"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://[::1"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "http://host:6379"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "Memory"},
+    {"task-attempts", "IOCPU_TASK_ATTEMPTS", "0"},
+    {"task-claim-idle", "IOCPU_TASK_CLAIM_IDLE", "0.1"},
 };
+
+Test(config, redis_urls)
+{
+    static const struct {
+        const char *in, *host;
+        int port, db;
+    } GOOD[] = {
+        {"redis://redis", "redis", 6379, 0},
+        {"redis://127.0.0.1:6390", "127.0.0.1", 6390, 0},
+        {"redis://redis-0.redis.default.svc:6379/3", "redis-0.redis.default.svc", 6379, 3},
+        {"redis://[::1]:7000/15", "::1", 7000, 15},
+    };
+    for (size_t i = 0; i < sizeof(GOOD) / sizeof(GOOD[0]); i++) {
+        redis_url u;
+        cr_assert_eq(redis_url_parse(GOOD[i].in, &u), 0, "%s", GOOD[i].in);
+        cr_assert_str_eq(u.host, GOOD[i].host);
+        cr_assert_eq(u.port, GOOD[i].port, "%s", GOOD[i].in);
+        cr_assert_eq(u.db, GOOD[i].db, "%s", GOOD[i].in);
+        config c;
+        config_defaults(&c);
+        streams s;
+        cr_assert_eq(parse(&c, &s, ARGS("--tasks-backend", GOOD[i].in)), 0);
+        cr_assert_str_eq(c.tasks_backend, GOOD[i].in);
+    }
+    config c;
+    config_defaults(&c);
+    cr_assert_str_eq(c.tasks_backend, "memory");
+    cr_assert_eq(c.task_attempts, 3);
+    cr_assert_float_eq(c.task_claim_idle, 30, 1e-9);
+}
 
 Test(config, bad_flag_values_are_rejected_not_clamped)
 {

@@ -45,7 +45,8 @@ static int free_port(void)
 static int redis_pong(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char buf[16] = "";
     int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
@@ -275,8 +276,7 @@ Test(redis_tasks, busy_replica_leaves_the_job_to_another)
     http_join(&blocker);
     cr_assert_eq(blocker.res.status, 200);
     /* it did not wait for A's 3 s job */
-    cr_assert(took < blocker.res.secs, "task took %.2f s, A's job %.2f s", took,
-              blocker.res.secs);
+    cr_assert(took < blocker.res.secs, "task took %.2f s, A's job %.2f s", took, blocker.res.secs);
     json_decref(j);
     http_res_free(&blocker.res);
     ts_stop(&a);
@@ -575,10 +575,94 @@ Test(redis_tasks, redis_restart_under_load_loses_nothing)
         json_t *j = get_task(i % 2 ? &a : &b, l.ids[i], 20);
         cr_assert_str_eq(str(j, "status"), "done", "task %d of %d: %s", i, l.accepted,
                          str(j, "status"));
-        cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 1, "task %d ran twice",
-                     i);
+        cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 1, "task %d ran twice", i);
         json_decref(j);
     }
     ts_stop(&a);
     ts_stop(&b);
+}
+
+/* --- a Redis that is too old ---------------------------------------------------- */
+
+/* A fake Redis 5.0 on a thread: answers INFO, SUBSCRIBE and XGROUP the way
+ * Redis does and ignores everything else, one thread per connection. */
+typedef struct fake_redis {
+    int lfd, port;
+    pthread_t th;
+} fake_redis;
+
+static const char *g_fake_version;
+
+static void *fake_conn(void *p)
+{
+    int fd = (int)(intptr_t)p;
+    char buf[4096], info[128], reply[256];
+    ssize_t n;
+    snprintf(info, sizeof(info), "# Server\r\nredis_version:%s\r\nredis_mode:standalone\r\n",
+             g_fake_version);
+    while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+        buf[n] = '\0';
+        if (strstr(buf, "\r\nINFO\r\n")) {
+            int len = snprintf(reply, sizeof(reply), "$%zu\r\n%s\r\n", strlen(info), info);
+            if (write(fd, reply, (size_t)len) != len) break;
+        }
+        if (strstr(buf, "\r\nSUBSCRIBE\r\n")) {
+            static const char sub[] = "*3\r\n$9\r\nsubscribe\r\n$12\r\niocpu:events\r\n:1\r\n";
+            if (write(fd, sub, strlen(sub)) < 0) break;
+        }
+        if (strstr(buf, "\r\nXGROUP\r\n") && write(fd, "+OK\r\n", 5) < 0) break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *fake_accept(void *p)
+{
+    fake_redis *f = p;
+    int fd;
+    while ((fd = accept(f->lfd, NULL, NULL)) >= 0) {
+        pthread_t th;
+        pthread_create(&th, NULL, fake_conn, (void *)(intptr_t)fd);
+        pthread_detach(th);
+    }
+    return NULL;
+}
+
+static void old_or_new(const char *version, long want)
+{
+    g_fake_version = version;
+    fake_redis f;
+    f.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    cr_assert(bind(f.lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    cr_assert(listen(f.lfd, 16) == 0);
+    cr_assert(getsockname(f.lfd, (struct sockaddr *)&sa, &len) == 0);
+    f.port = ntohs(sa.sin_port);
+    pthread_create(&f.th, NULL, fake_accept, &f);
+    snprintf(g_backend, sizeof(g_backend), "redis://127.0.0.1:%d", f.port);
+    redis_stop(&rd);
+    test_server a;
+    replica(&a, "a");
+    if (want == 200) {
+        wait_ready(&a, 200, 10); /* the fake is enough for readiness... */
+    } else {
+        usleep(500000); /* ...so here only the version keeps it unready */
+        wait_ready(&a, 503, 1);
+        http_res res;
+        http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":1}", &res);
+        cr_assert_eq(res.status, 503);
+        http_res_free(&res);
+    }
+    ts_stop(&a);
+    shutdown(f.lfd, SHUT_RDWR);
+    close(f.lfd);
+    pthread_join(f.th, NULL);
+}
+
+Test(redis_tasks, redis_older_than_6_2_is_not_ready)
+{
+    old_or_new("6.2.0", 200);
+    old_or_new("6.0.16", 503);
+    old_or_new("5.0.7", 503);
 }
