@@ -340,7 +340,7 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s)
     tq_now(now, sizeof(now));
     const config *cfg = &q->a->cfg;
     snprintf(maxlive, sizeof(maxlive), "%ld", cfg->max_tasks);
-    snprintf(cap, sizeof(cap), "%ld", cfg->task_keep + cfg->max_tasks);
+    snprintf(cap, sizeof(cap), "%ld", cfg->task_keep);
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
     snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
     const char *argv[24] = {"EVAL",

@@ -7,19 +7,20 @@
 #include "taskq_internal.h"
 
 /* KEYS: task, cpu stream, io stream, index.
- * ARGV: id, created_at, max live, index cap, "cpu"|"io", ttl, field, value...
- * -> the stream entry id, or "full" when max live tasks are queued or running. */
+ * ARGV: id, created_at, max live, finished kept, "cpu"|"io", ttl, field, value...
+ * -> the stream entry id, or "full" when max live tasks are queued or running.
+ * The index keeps the newest (kept + live) ids; the finished tasks that fall
+ * out of it are deleted, like the memory store forgets its oldest. */
 const char TQ_LUA_CREATE[] =
-    "if redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[3]) then\n"
-    "  return 'full'\n"
-    "end\n"
+    "local live = redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3])\n"
+    "if live >= tonumber(ARGV[3]) then return 'full' end\n"
     "local s = KEYS[2]\n"
     "if ARGV[5] == 'io' then s = KEYS[3] end\n"
     "local e = redis.call('XADD', s, '*', 'id', ARGV[1])\n"
     "redis.call('HSET', KEYS[1], 'entry', e, 'attempts', '0', 'status', 'queued',\n"
     "           'created_at', ARGV[2], unpack(ARGV, 7))\n"
     "redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])\n"
-    "local cap = tonumber(ARGV[4])\n"
+    "local cap = tonumber(ARGV[4]) + live + 1\n"
     "local n = redis.call('ZCARD', KEYS[4])\n"
     "if n > cap then\n"
     "  for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, n - cap - 1)) do\n"
