@@ -117,6 +117,7 @@ static void metrics_page(http_req *r)
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };
     executor_get_stats(a->ex, &live.ex);
+    if (a->loops[0]->taskq) taskq_metrics(a->loops[0]->taskq, &live.taskq);
     buf b = BUF_INIT;
     metrics_render(v.sum, &live, &b);
     loopstats_render(&v, &b);

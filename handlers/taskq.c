@@ -616,6 +616,18 @@ static void claim_up(redisconn *c)
 
 /* --- lifecycle ------------------------------------------------------------------ */
 
+void taskq_metrics(const taskq *q, metrics_taskq *out)
+{
+    taskq *m = (taskq *)q; /* atomics only */
+    out->enabled = 1;
+    out->up = atomic_load(&m->ready);
+    out->local_jobs = atomic_load_explicit(&m->n_local, memory_order_relaxed);
+    out->claimed = atomic_load_explicit(&m->n_claimed, memory_order_relaxed);
+    out->reclaimed = atomic_load_explicit(&m->n_reclaimed, memory_order_relaxed);
+    out->requeued = atomic_load_explicit(&m->n_requeued, memory_order_relaxed);
+    out->lost = atomic_load_explicit(&m->n_lost, memory_order_relaxed);
+}
+
 int taskq_ready(const taskq *q)
 {
     return atomic_load(&((taskq *)q)->ready);

@@ -28,6 +28,8 @@ void taskq_free(taskq *q);
 
 /* 1 when Redis answers (commands and events connections up); any thread. */
 int taskq_ready(const taskq *q);
+/* The backend's gauges and counters for /metrics; any thread. */
+void taskq_metrics(const taskq *q, metrics_taskq *out);
 /* SIGTERM: claim no more jobs; the drain waits while taskq_busy(). */
 void taskq_drain(taskq *q);
 /* Jobs claimed here and not yet reported back to Redis. */

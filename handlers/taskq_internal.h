@@ -94,6 +94,8 @@ struct taskq {
     int claiming[TQ_NKINDS], group_ok[TQ_NKINDS];
     timer heartbeat, reclaim, retry_claim;
     int retry_armed;
+    /* for /metrics on any loop: written on loop 0, read anywhere */
+    _Atomic uint64_t n_local, n_claimed, n_reclaimed, n_requeued, n_lost;
 };
 
 /* taskq.c */

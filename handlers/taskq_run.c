@@ -68,6 +68,7 @@ static tq_job *job_new(taskq *q, int kind, const char *entry, const char *id)
     if (q->jobs) q->jobs->prev = j;
     q->jobs = j;
     q->njobs[kind]++;
+    atomic_fetch_add_explicit(&q->n_local, 1, memory_order_relaxed);
     return j;
 }
 
@@ -81,6 +82,7 @@ static void job_free(tq_job *j)
         q->jobs = j->next;
     if (j->next) j->next->prev = j->prev;
     q->njobs[j->kind]--;
+    atomic_fetch_sub_explicit(&q->n_local, 1, memory_order_relaxed);
     if (j->kind == TQ_IO) loop_timer_cancel(q->l, &j->tm);
     free(j);
 }
@@ -205,13 +207,14 @@ static void requeue(taskq *q, int kind, const char *entry, const char *id)
     char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8];
     snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", id);
     const char *argv[] = {"EVAL", TQ_LUA_REQUEUE, "2", key, TQ_STREAM[kind], entry, TQ_GROUP, id};
+    atomic_fetch_add_explicit(&q->n_requeued, 1, memory_order_relaxed);
     tq_command(&q->cmd, NULL, NULL, 8, argv); /* if it fails, reclaimed after claim-idle */
 }
 
 /* One stream entry of an XREADGROUP / XAUTOCLAIM reply: [entry, [field, value...]].
  * A blocked XREADGROUP asked when a worker was free; if the worker has been
  * taken since (by /cpu/executor, say), the job goes back to the others. */
-static void take_entry(taskq *q, int kind, const redisReply *e)
+static void take_entry(taskq *q, int kind, const redisReply *e, int reclaimed)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !e->element[0]->str) return;
     const redisReply *f = e->element[1];
@@ -219,9 +222,11 @@ static void take_entry(taskq *q, int kind, const redisReply *e)
     for (size_t i = 0; i + 1 < f->elements; i += 2)
         if (f->element[i]->str && !strcmp(f->element[i]->str, "id") && f->element[i + 1]->str &&
             f->element[i + 1]->len == TASK_ID_LEN) {
-            if (free_slots(q, kind))
+            if (free_slots(q, kind)) {
+                atomic_fetch_add_explicit(reclaimed ? &q->n_reclaimed : &q->n_claimed, 1,
+                                          memory_order_relaxed);
                 job_claimed(q, kind, e->element[0]->str, f->element[i + 1]->str);
-            else
+            } else
                 requeue(q, kind, e->element[0]->str, f->element[i + 1]->str);
             return;
         }
@@ -241,6 +246,8 @@ static void on_finished(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     if (rep->type == REDIS_REPLY_ERROR) fprintf(stderr, "iocpu: redis: %s\n", rep->str);
+    if (rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "lost"))
+        atomic_fetch_add_explicit(&q->n_lost, 1, memory_order_relaxed);
     int kind = j->kind;
     job_free(j);
     claim(q, kind);
@@ -329,7 +336,7 @@ static void on_claimed(redisAsyncContext *ac, void *reply, void *priv)
             if (st->type != REDIS_REPLY_ARRAY || st->elements != 2) continue;
             const redisReply *entries = st->element[1];
             for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++)
-                take_entry(q, kind, entries->element[i]);
+                take_entry(q, kind, entries->element[i], 0);
         }
     }
     claim(q, kind);
@@ -411,7 +418,7 @@ static void on_reclaimed(redisAsyncContext *ac, void *reply, void *priv)
         if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->str)
             fprintf(stderr, "iocpu: reclaiming %s job %s (its replica went silent)\n",
                     kind == TQ_CPU ? "cpu" : "io", e->element[0]->str);
-        take_entry(q, kind, e);
+        take_entry(q, kind, e, 1);
     }
 }
 

@@ -219,6 +219,28 @@ static void render_tasks(const metrics_tasks *t, buf *b)
     }
 }
 
+static void render_taskq(const metrics_taskq *q, buf *b)
+{
+    if (!q->enabled) return;
+    gauge_u64(b, "iocpu_task_backend_up",
+              "1 while the Redis task backend answers (and is 6.2 or newer), else 0.",
+              q->up ? 1u : 0u);
+    gauge_u64(b, "iocpu_task_backend_local_jobs",
+              "Jobs of the shared queue this replica has claimed and not yet reported.",
+              q->local_jobs);
+    const char *names[] = {"claimed", "reclaimed", "requeued", "lost"};
+    uint64_t v[] = {q->claimed, q->reclaimed, q->requeued, q->lost};
+    prom_family(b, "iocpu_task_backend_jobs_total", "counter",
+                "Jobs of the shared queue by what this replica did: claimed (from the stream), "
+                "reclaimed (from a silent replica), requeued (handed back: no free worker), "
+                "lost (taken over by another replica before it reported).");
+    for (size_t i = 0; i < 4; i++) {
+        char lbl[64] = "";
+        prom_label(lbl, sizeof(lbl), "event", names[i]);
+        prom_sample_u64(b, "iocpu_task_backend_jobs_total", lbl, v[i]);
+    }
+}
+
 void metrics_render(const metrics *m, const metrics_live *live, buf *b)
 {
     gauge(b, "iocpu_uptime_seconds", "Seconds since the server started.", live->uptime_s);
@@ -261,6 +283,7 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
     histogram_write(&m->run, b, "iocpu_executor_run_seconds", NULL);
 
     render_tasks(&live->tasks, b);
+    render_taskq(&live->taskq, b);
     counter(b, "iocpu_access_log_lines_total", "Access-log lines written to stdout.",
             live->access_log_lines);
     counter(b, "iocpu_access_log_dropped_lines_total",

@@ -36,6 +36,13 @@ typedef struct metrics_tasks {
     uint64_t queued, running, done, cancelled, failed;
 } metrics_tasks;
 
+/* The Redis task backend as this replica sees it (enabled == 0: memory backend). */
+typedef struct metrics_taskq {
+    int enabled, up;
+    uint64_t local_jobs; /* jobs this replica has claimed and not yet reported */
+    uint64_t claimed, reclaimed, requeued, lost;
+} metrics_taskq;
+
 /* Gauges and foreign counters, read by the caller when /metrics is scraped. */
 typedef struct metrics_live {
     uint64_t connections;        /* open client connections */
@@ -44,6 +51,7 @@ typedef struct metrics_live {
     uint64_t active_timers;      /* loop timers armed by requests (the lag probe excluded) */
     executor_stats ex;
     metrics_tasks tasks;
+    metrics_taskq taskq;
     uint64_t access_log_lines, access_log_dropped;
     int draining;
     double uptime_s;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "prom_check.h"
 
 /* --- a redis-server of our own ----------------------------------------------- */
 
@@ -198,6 +199,21 @@ static json_t *wait_status(const test_server *t, const char *id, const char *wan
         json_decref(j);
         usleep(20000);
     }
+}
+
+/* The value of a /metrics series (labels as written), checking the whole page. */
+static double metric(const test_server *t, const char *name, const char *labels)
+{
+    http_res res;
+    http_get(t, "/metrics", &res);
+    cr_assert_eq(res.status, 200);
+    prom_doc d;
+    char err[256];
+    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
+    double v = prom_value_of(&d, name, labels);
+    prom_doc_free(&d);
+    http_res_free(&res);
+    return v;
 }
 
 /* --- the real binary as a replica that can be killed -------------------------- */
@@ -413,6 +429,10 @@ Test(redis_tasks, killed_replica_job_is_finished_elsewhere)
     cr_assert_eq(strncmp(str(j, "runner"), "b-", 2), 0);
     cr_assert_gt(json_integer_value(json_object_get(j, "iterations")), 0);
     json_decref(j);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_jobs_total", "event=\"reclaimed\""), 1);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_jobs_total", "event=\"claimed\""), 0);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_up", ""), 1);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_local_jobs", ""), 0);
     ts_stop(&b);
 }
 
@@ -487,6 +507,7 @@ Test(redis_tasks, without_redis_tasks_503_and_the_rest_works)
     test_server a;
     replica(&a, "a");
     wait_ready(&a, 503, 2);
+    cr_assert_eq(metric(&a, "iocpu_task_backend_up", ""), 0);
     http_res res;
     http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":1}", &res);
     cr_assert_eq(res.status, 503);
