@@ -271,22 +271,23 @@ static void wake_waiters(taskq *q, const char *id)
     for (tq_op *op = q->waiters[bucket_of(id)]; op; op = next) {
         next = op->wnext; /* a failed fetch answers (and unlinks) op */
         if (strcmp(op->id, id)) continue;
-        if (op->inflight)
-            op->dirty = 1;
+        if (op->inflight || !q->cmd.up)
+            op->dirty = 1; /* fetched when the reply comes, or when commands are back */
         else
             fetch(op);
     }
 }
 
-static void refetch_all_waiters(taskq *q)
+/* Every waiter (all) or those marked dirty fetches its task again. */
+static void refetch_waiters(taskq *q, int all)
 {
     tq_op *next;
     for (size_t b = 0; b < TQ_WAIT_BUCKETS; b++)
         for (tq_op *op = q->waiters[b]; op; op = next) {
             next = op->wnext; /* a failed fetch answers (and unlinks) op */
-            if (op->inflight)
+            if (op->inflight || !q->cmd.up)
                 op->dirty = 1;
-            else
+            else if (all || op->dirty)
                 fetch(op);
         }
 }
@@ -554,7 +555,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
     if (!strcmp(kind, "subscribe")) {
         q->subscribed = 1;
         tq_update_ready(q);
-        refetch_all_waiters(q); /* what ended while we were not listening */
+        refetch_waiters(q, 1); /* what ended while we were not listening */
     } else if (!strcmp(kind, "message") && rep->element[2]->str) {
         tq_on_event(q, rep->element[2]->str, rep->element[2]->len);
     }
@@ -598,6 +599,7 @@ static void cmd_up(redisconn *c)
     taskq *q = c->data;
     q->version_ok = 0;
     if (redisAsyncCommand(c->ac, on_info, q, "INFO server") != REDIS_OK) return;
+    refetch_waiters(q, 0); /* events that came while commands were down */
     tq_run_cmd_up(q);
 }
 

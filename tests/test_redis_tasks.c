@@ -687,3 +687,29 @@ Test(redis_tasks, redis_older_than_6_2_is_not_ready)
     old_or_new("6.0.16", 503);
     old_or_new("5.0.7", 503);
 }
+
+/* A waiter across a Redis restart: it keeps waiting, and the task that ended
+ * while Redis was away (reported when it came back) wakes it. */
+Test(redis_tasks, waiter_survives_a_redis_restart)
+{
+    test_server a, b;
+    replica(&a, "a");
+    replica(&b, "b");
+    char id[40], path[96];
+    create(&a, "{\"kind\":\"io\",\"delay\":1.5}", id);
+    snprintf(path, sizeof(path), "/tasks/%s?wait=30", id);
+    http_async w;
+    http_get_async(&w, &b, path);
+    usleep(300000);
+    redis_stop(&rd);
+    usleep(700000);
+    redis_start(&rd);
+    http_join(&w);
+    cr_assert_eq(w.res.status, 200, "%s", w.res.body);
+    cr_assert_str_eq(str(w.res.json, "status"), "done");
+    cr_assert_eq(json_integer_value(json_object_get(w.res.json, "attempts")), 1);
+    cr_assert(w.res.secs < 20, "the waiter took %.2f s", w.res.secs);
+    http_res_free(&w.res);
+    ts_stop(&a);
+    ts_stop(&b);
+}
