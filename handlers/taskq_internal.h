@@ -65,6 +65,7 @@ struct tq_job {
     task_spec spec;
     uint64_t started_ns;
     int cancelled; /* a "cancel" event came for it */
+    int unsent;    /* STARTING: START is still to be sent (no connection, or a lost reply) */
     /* cpu: shared with the worker (taskq_run.c) */
     executor_job ej;
     cpu_heavy_out out;

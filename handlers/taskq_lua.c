@@ -35,10 +35,11 @@ const char TQ_LUA_CREATE[] =
 /* KEYS: task, stream. ARGV: entry, group, consumer, now, max attempts, ttl,
  * channel, id -> {"run", attempt, kind, delay, n, iterations, ms} or
  * {"gone"} / {"ended"} (acknowledged, nothing to run) or {"failed"} (too
- * many attempts: failed, acknowledged, waiters woken). */
+ * many attempts: failed, acknowledged, waiters woken). Sent again by the
+ * same runner (its reply was lost), it answers "run" with the same attempt. */
 const char TQ_LUA_START[] =
     "local r = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'kind', 'delay', 'n',\n"
-    "                     'iterations', 'ms')\n"
+    "                     'iterations', 'ms', 'runner')\n"
     "local function drop()\n"
     "  redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
     "  redis.call('XDEL', KEYS[2], ARGV[1])\n"
@@ -46,6 +47,9 @@ const char TQ_LUA_START[] =
     "if not r[1] then drop() return {'gone'} end\n"
     "if r[1] ~= 'queued' and r[1] ~= 'running' then drop() return {'ended'} end\n"
     "local a = tonumber(r[2]) or 0\n"
+    "if r[1] == 'running' and r[8] == ARGV[3] then\n"
+    "  return {'run', tostring(a), r[3] or '', r[4] or '', r[5] or '', r[6] or '', r[7] or ''}\n"
+    "end\n"
     "if a >= tonumber(ARGV[5]) then\n"
     "  redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[4], 'error',\n"
     "             'gave up after ' .. a .. ' attempts: the replicas running it stopped')\n"

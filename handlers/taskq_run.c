@@ -22,7 +22,9 @@
  * this replica is still the task's runner at the same attempt, so a job
  * taken over never ends twice. A finish that cannot reach Redis stays here
  * (UNREPORTED) and is sent again when the connection is back; its entry
- * stays ours meanwhile, so nothing acknowledged runs again.
+ * stays ours meanwhile, so nothing acknowledged runs again. Likewise a START
+ * whose reply was lost is sent again (START recognises its own runner and
+ * does not count the attempt twice).
  *
  * Threads: loop 0 only, except cpu_work() on an executor worker. Shared
  * with the worker: job->spec (written before executor_submit(), then
@@ -160,6 +162,10 @@ static void on_started(redisAsyncContext *ac, void *reply, void *priv)
     taskq *q = j->q;
     redisReply *rep = reply;
     (void)ac;
+    if (!rep && !q->closing) { /* did START run? Ask again when commands are back: START */
+        j->unsent = 1;         /* knows its own runner and does not count a second attempt */
+        return;
+    }
     if (j->kind == TQ_CPU) q->starting--;
     j->state = J_RUNNING; /* not STARTING any more (job_free's count) */
     if (!rep || rep->type != REDIS_REPLY_ARRAY || strcmp(elem(rep, 0), "run") || q->closing ||
@@ -183,6 +189,21 @@ static void on_started(redisAsyncContext *ac, void *reply, void *priv)
     run(j);
 }
 
+/* Runs START for j; without a connection, j waits (unsent) for the next one. */
+static void send_start(tq_job *j)
+{
+    taskq *q = j->q;
+    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8], now[32], attempts[24], ttl[24];
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", j->id);
+    tq_now(now, sizeof(now));
+    snprintf(attempts, sizeof(attempts), "%ld", q->a->cfg.task_attempts);
+    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
+    const char *argv[] = {"EVAL",   TQ_LUA_START, "2",         key, TQ_STREAM[j->kind],
+                          j->entry, TQ_GROUP,     q->consumer, now, attempts,
+                          ttl,      TQ_CHANNEL,   j->id};
+    j->unsent = tq_command(&q->cmd, on_started, j, 13, argv) < 0;
+}
+
 static void job_claimed(taskq *q, int kind, const char *entry, const char *id)
 {
     if (q->closing) return;
@@ -190,15 +211,7 @@ static void job_claimed(taskq *q, int kind, const char *entry, const char *id)
     if (!j) return; /* stays pending: reclaimed after claim-idle */
     j->state = J_STARTING;
     if (kind == TQ_CPU) q->starting++;
-    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8], now[32], attempts[24], ttl[24];
-    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", id);
-    tq_now(now, sizeof(now));
-    snprintf(attempts, sizeof(attempts), "%ld", q->a->cfg.task_attempts);
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
-    const char *argv[] = {"EVAL",   TQ_LUA_START, "2",         key, TQ_STREAM[kind],
-                          j->entry, TQ_GROUP,     q->consumer, now, attempts,
-                          ttl,      TQ_CHANNEL,   j->id};
-    if (tq_command(&q->cmd, on_started, j, 13, argv) < 0) job_free(j);
+    send_start(j);
 }
 
 /* Gives an entry we cannot run now back to the stream (TQ_LUA_REQUEUE). */
@@ -444,11 +457,16 @@ static void reclaim(timer *t)
 void tq_run_cmd_up(taskq *q)
 {
     for (tq_job *j = q->jobs; j; j = j->next)
-        if (j->state == J_UNREPORTED) report(j);
-    if (!timer_active(&q->heartbeat))
-        loop_timer_start(q->l, &q->heartbeat, idle_ms(q) * 1000000 / 3, heartbeat, q);
-    if (!timer_active(&q->reclaim))
-        loop_timer_start(q->l, &q->reclaim, idle_ms(q) * 1000000 / 2, reclaim, q);
+        if (j->state == J_UNREPORTED)
+            report(j);
+        else if (j->state == J_STARTING && j->unsent)
+            send_start(j);
+    /* After an outage every replica's claims look idle: refresh ours at once,
+     * and give the others a full claim-idle to do the same before reclaiming. */
+    loop_timer_cancel(q->l, &q->heartbeat);
+    loop_timer_start(q->l, &q->heartbeat, 0, heartbeat, q);
+    loop_timer_cancel(q->l, &q->reclaim);
+    if (!q->draining) loop_timer_start(q->l, &q->reclaim, idle_ms(q) * 1000000, reclaim, q);
 }
 
 void tq_run_event_cancel(taskq *q, const char *id)
@@ -492,7 +510,8 @@ void tq_run_close(taskq *q)
         next = j->next;
         /* in the executor: its done() frees it; starting or finishing: the
          * NULL reply does; the rest (io timers, unreported) are dropped now */
-        if (j->in_executor || j->state == J_STARTING || j->state == J_FINISHING) continue;
+        if (j->in_executor || (j->state == J_STARTING && !j->unsent) || j->state == J_FINISHING)
+            continue;
         job_free(j);
     }
 }

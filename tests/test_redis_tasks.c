@@ -568,6 +568,7 @@ Test(redis_tasks, redis_restart_under_load_loses_nothing)
 {
     test_server a, b;
     g_workers = 2;
+    g_idle = 5; /* longer than the outage: nothing is taken over */
     replica(&a, "a");
     replica(&b, "b");
     wait_ready(&a, 200, 5);
@@ -693,6 +694,7 @@ Test(redis_tasks, redis_older_than_6_2_is_not_ready)
 Test(redis_tasks, waiter_survives_a_redis_restart)
 {
     test_server a, b;
+    g_idle = 5; /* longer than the outage: nothing is taken over */
     replica(&a, "a");
     replica(&b, "b");
     char id[40], path[96];
