@@ -64,3 +64,9 @@ int cpu_heavy_burn(int64_t n, uint64_t ms, const atomic_int *cancel, cpu_heavy_o
     }
     return 0;
 }
+
+int cpu_heavy_run(int64_t n, uint64_t iterations, uint64_t ms, const atomic_int *cancel,
+                  cpu_heavy_out *out)
+{
+    return ms ? cpu_heavy_burn(n, ms, cancel, out) : cpu_heavy(n, iterations, cancel, out);
+}

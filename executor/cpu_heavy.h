@@ -28,4 +28,8 @@ int cpu_heavy(int64_t n, uint64_t iterations, const atomic_int *cancel, cpu_heav
  */
 int cpu_heavy_burn(int64_t n, uint64_t ms, const atomic_int *cancel, cpu_heavy_out *out);
 
+/* The endpoints' choice: cpu_heavy_burn() for ms > 0, else cpu_heavy(). */
+int cpu_heavy_run(int64_t n, uint64_t iterations, uint64_t ms, const atomic_int *cancel,
+                  cpu_heavy_out *out);
+
 #endif

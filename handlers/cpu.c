@@ -62,17 +62,11 @@ static void parse_work(http_req *r, params *p, cpu_args *a)
                      &a->iterations);
 }
 
-static int run(int64_t n, uint64_t iterations, uint64_t ms, const atomic_int *cancel,
-               cpu_heavy_out *out)
-{
-    return ms ? cpu_heavy_burn(n, ms, cancel, out) : cpu_heavy(n, iterations, cancel, out);
-}
-
 static void job_work(executor_job *j)
 {
     cpu_job *cj = j->data;
     cpu_call *c = cj->call;
-    cj->rc = run(cj->n, c->iterations, c->ms, &j->cancel, &cj->out);
+    cj->rc = cpu_heavy_run(cj->n, c->iterations, c->ms, &j->cancel, &cj->out);
 }
 
 static double ns_to_ms(uint64_t ns)
@@ -239,7 +233,7 @@ static void cpu_blocking(http_req *r)
     int64_t n = a.n;
     cpu_heavy_out out;
     uint64_t t0 = loop_now_ns();
-    run(n, a.iterations, a.ms, NULL, &out); /* nothing else on this loop runs meanwhile */
+    cpu_heavy_run(n, a.iterations, a.ms, NULL, &out); /* nothing else on this loop runs meanwhile */
     uint64_t t1 = loop_now_ns();
     http_add_timing(r, "cpu", ns_to_ms(t1 - t0));
     json_t *o = json_pack("{s:I,s:I,s:I,s:f,s:s,s:f}", "n", (json_int_t)n, "iterations",

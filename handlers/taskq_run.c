@@ -101,10 +101,7 @@ static size_t free_slots(taskq *q, int kind)
 static void cpu_work(executor_job *ej)
 {
     tq_job *j = ej->data;
-    if (j->spec.ms)
-        j->rc = cpu_heavy_burn(j->spec.n, j->spec.ms, &ej->cancel, &j->out);
-    else
-        j->rc = cpu_heavy(j->spec.n, j->spec.iterations, &ej->cancel, &j->out);
+    j->rc = cpu_heavy_run(j->spec.n, j->spec.iterations, j->spec.ms, &ej->cancel, &j->out);
 }
 
 static void cpu_done(executor_job *ej, int status)

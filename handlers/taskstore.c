@@ -323,10 +323,7 @@ static void cpu_work(executor_job *j)
 {
     task *t = j->data;
     atomic_store_explicit(&t->run_ns, loop_now_ns(), memory_order_release);
-    if (t->spec.ms)
-        t->rc = cpu_heavy_burn(t->spec.n, t->spec.ms, &j->cancel, &t->out);
-    else
-        t->rc = cpu_heavy(t->spec.n, t->spec.iterations, &j->cancel, &t->out);
+    t->rc = cpu_heavy_run(t->spec.n, t->spec.iterations, t->spec.ms, &j->cancel, &t->out);
 }
 
 static void cpu_done(executor_job *j, int status)

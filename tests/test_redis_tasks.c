@@ -131,6 +131,14 @@ static void replica(test_server *t, const char *name)
     if (rd_up()) wait_ready(t, 200, 10);
 }
 
+/* Replicas a, b and c, ready. */
+static void three_replicas(test_server s[3])
+{
+    replica(&s[0], "a");
+    replica(&s[1], "b");
+    replica(&s[2], "c");
+}
+
 static void use_redis(const redis_proc *r)
 {
     snprintf(g_backend, sizeof(g_backend), "redis://127.0.0.1:%d", r->port);
@@ -303,11 +311,7 @@ Test(redis_tasks, busy_replica_leaves_the_job_to_another)
 Test(redis_tasks, await_and_cancel_from_any_replica)
 {
     test_server s[3];
-    const char *names[] = {"a", "b", "c"};
-    for (int i = 0; i < 3; i++)
-        replica(&s[i], names[i]);
-    for (int i = 0; i < 3; i++)
-        wait_ready(&s[i], 200, 5);
+    three_replicas(s);
 
     /* await: the waiter on C wakes when the task ends on another replica */
     char id[40];
@@ -385,11 +389,7 @@ typedef struct waiter_arg {
 Test(redis_tasks, every_waiter_everywhere_is_woken)
 {
     test_server s[3];
-    const char *names[] = {"a", "b", "c"};
-    for (int i = 0; i < 3; i++)
-        replica(&s[i], names[i]);
-    for (int i = 0; i < 3; i++)
-        wait_ready(&s[i], 200, 5);
+    three_replicas(s);
     char id[40];
     create(&s[0], "{\"kind\":\"io\",\"delay\":1}", id);
     enum { N = 12 };
