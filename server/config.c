@@ -69,6 +69,11 @@ static const opt OPTS[] = {
      "query parameters per request; beyond it 414 (64)"},
     {"max-header-bytes", "IOCPU_MAX_HEADER_BYTES", T_LONG, OFF(max_header_bytes), 64, 1048576,
      "bytes of request headers; beyond it 431 (4096)"},
+    {"header-timeout", "IOCPU_HEADER_TIMEOUT", T_DOUBLE, OFF(header_timeout), 0, 86400,
+     "seconds a request has for its headers from its first byte, then as long for its body; "
+     "then the connection is closed; 0 = off (10)"},
+    {"max-body-buffer", "IOCPU_MAX_BODY_BUFFER", T_LONG, OFF(max_body_buffer), 65536, 68719476736.0,
+     "bytes of request bodies held at once (each loop its share); beyond it 503 (16777216)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -97,6 +102,8 @@ void config_defaults(config *c)
     c->max_url = 4096;
     c->max_params = 64;
     c->max_header_bytes = 4096;
+    c->header_timeout = 10;
+    c->max_body_buffer = 16L << 20;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of

@@ -32,6 +32,9 @@ typedef struct config {
     long max_url;          /* bytes of path + query (decoded); beyond: 414 */
     long max_params;       /* query parameters; beyond: 414 */
     long max_header_bytes; /* bytes of request headers; beyond: 431 */
+    double header_timeout; /* seconds from a request's first byte to its headers, then to its
+                              body; 0 = off */
+    long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */
 } config;
 
 void config_defaults(config *c);
