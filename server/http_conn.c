@@ -5,7 +5,12 @@
  * A connection's deadline: armed by the first bytes that arrive while no
  * request is under way (EPOLLIN edge on our watch), re-armed when MHD hands
  * us the request's headers (the body's window), disarmed once the request is
- * fully received or answered. The cost with --header-timeout on: one
+ * fully received or answered. The edge is ours only if MHD has not read the
+ * bytes before our epoll_wait reports them (an edge-triggered event whose
+ * data is gone is not reported): bytes that arrive while the loop sleeps wake
+ * both sets in the same epoll_wait, so in practice the first byte arms it;
+ * at worst the next byte does (a client that sends nothing more is idle, and
+ * --conn-timeout's). The cost with --header-timeout on: one
  * epoll_ctl per connection at accept (not only for those that wait), one
  * more epoll event per request that arrives, and a few pointer writes in the
  * deadline FIFO. With --header-timeout 0 the socket joins our set only when
