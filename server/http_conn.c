@@ -8,13 +8,16 @@
  * fully received or answered. The edge is ours only if MHD has not read the
  * bytes before our epoll_wait reports them (an edge-triggered event whose
  * data is gone is not reported): bytes that arrive while the loop sleeps wake
- * both sets in the same epoll_wait, so in practice the first byte arms it;
- * at worst the next byte does (a client that sends nothing more is idle, and
- * --conn-timeout's). The cost with --header-timeout on: one
- * epoll_ctl per connection at accept (not only for those that wait), one
- * more epoll event per request that arrives, and a few pointer writes in the
- * deadline FIFO. With --header-timeout 0 the socket joins our set only when
- * a request first waits, as before.
+ * both sets in the same epoll_wait, and bytes already there when MHD accepts
+ * the connection (which it reads at once) are found with FIONREAD. So the
+ * first byte arms it; should an edge still be lost, the next byte does (a
+ * client that sends nothing more is idle, and --conn-timeout's).
+ *
+ * The cost with --header-timeout on: an epoll_ctl and an ioctl per
+ * connection at accept (not only for those that wait), one more epoll event
+ * per request that arrives, and a few pointer writes in the deadline FIFO.
+ * With --header-timeout 0 the socket joins our set only when a request first
+ * waits, as before.
  */
 #define _GNU_SOURCE
 #include "http_conn.h"
@@ -23,6 +26,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "http_internal.h"
@@ -91,10 +95,15 @@ void http_internal_on_connection(void *cls, struct MHD_Connection *c, void **soc
         hc->w.fd = ci ? ci->connect_fd : -1;
         hc->w.cb = on_conn_event;
         hc->w.data = hc;
-        /* bytes that are already there are reported at once; on failure the
-         * connection has no receive deadline (the idle timeout still holds) */
-        if (a->cfg.header_timeout > 0 && hc->w.fd >= 0)
+        if (a->cfg.header_timeout > 0 && hc->w.fd >= 0) {
+            /* on failure the connection has no receive deadline (the idle
+             * timeout still holds) */
             loop_watch(a->loop, &hc->w, EPOLLIN | EPOLLRDHUP | EPOLLET);
+            /* bytes sent before the accept: MHD reads them in this very
+             * MHD_run(), before our epoll_wait could report them */
+            int avail = 0;
+            if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) deadline_arm(&a->rxq, &hc->rx);
+        }
         return;
     }
     http_conn *hc = *socket_context;
