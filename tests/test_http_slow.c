@@ -2,8 +2,8 @@
 /*
  * test_http_slow.c - slow clients. --header-timeout: a client that trickles
  * its headers (or its body) a byte at a time is closed once the deadline
- * passes, while a normal client, a sleeper and idle keep-alive connections
- * are left alone. --max-body-buffer: slow uploads that hold the body budget
+ * passes (a hundred at once too), while a normal client, a sleeper and idle
+ * keep-alive connections are left alone. --max-body-buffer: slow uploads that hold the body budget
  * make the next body a JSON 503, other requests go on, and the budget comes
  * back when they end. Raw sockets: no HTTP library sends this slowly.
  */
@@ -157,6 +157,57 @@ Test(slow, a_trickled_body_is_cut_too_and_counted_408)
     close(fd);
     wait_loop_state(&ts, "body_buffer_bytes", 0, 5.0);
     metric_is("iocpu_http_requests_total{method=\"POST\",route=\"/tasks\",code=\"408\"} 1\n");
+    back_to(base);
+}
+
+#define MANY 100
+
+/* Many at once: every one is cut one header timeout after its first byte. */
+Test(slow, a_hundred_trickling_clients_are_all_cut_in_time)
+{
+    ts_start(&ts, one_second_header_timeout);
+    int base = baseline();
+    int fd[MANY];
+    double first[MANY], closed_at[MANY];
+    const char *req = slow_headers();
+    for (int i = 0; i < MANY; i++) {
+        fd[i] = raw_connect(ts.port);
+        cr_assert(fd[i] >= 0, "connect %d", i);
+        first[i] = now_secs();
+        closed_at[i] = 0;
+        raw_send(fd[i], req, 1);
+    }
+    int open = MANY;
+    for (size_t k = 1; req[k] && open; k++) {
+        double round = now_secs();
+        while (open && now_secs() - round < TRICKLE_MS / 1000.0) {
+            struct pollfd p[MANY];
+            for (int i = 0; i < MANY; i++)
+                p[i] = (struct pollfd){.fd = closed_at[i] ? -1 : fd[i], .events = POLLIN};
+            if (poll(p, MANY, 20) <= 0) continue;
+            for (int i = 0; i < MANY; i++) {
+                if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                char c;
+                cr_assert_leq(recv(fd[i], &c, 1, 0), 0, "client %d got an answer", i);
+                closed_at[i] = now_secs();
+                open--;
+            }
+        }
+        for (int i = 0; i < MANY; i++)
+            if (!closed_at[i] && raw_send(fd[i], req + k, 1) < 0) {
+                closed_at[i] = now_secs();
+                open--;
+            }
+    }
+    healthz_at_once();
+    for (int i = 0; i < MANY; i++) {
+        double secs = closed_at[i] - first[i];
+        cr_assert(closed_at[i], "client %d was kept while it trickled", i);
+        cr_assert_gt(secs, 0.9, "client %d closed early: %.2f s", i, secs);
+        cr_assert_lt(secs, 1.0 + 3.0, "client %d closed %.2f s after its first byte", i, secs);
+        close(fd[i]);
+    }
+    metric_is("\niocpu_http_receive_timeouts_total 100\n");
     back_to(base);
 }
 
