@@ -60,10 +60,11 @@ static json_t *lag_json(const lag_summary *lag)
 /* The state one loop published (loopstats.h). */
 static json_t *loop_json(size_t index, const loop_snapshot *s)
 {
-    return json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I}", "loop", (json_int_t)index, "lag_ms",
+    return json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "loop", (json_int_t)index, "lag_ms",
                      lag_json(&s->lag), "active_timers", (json_int_t)s->active_timers,
                      "connections", (json_int_t)s->connections, "requests", (json_int_t)s->requests,
-                     "suspended", (json_int_t)s->suspended, "served", (json_int_t)s->served);
+                     "suspended", (json_int_t)s->suspended, "served", (json_int_t)s->served,
+                     "body_buffer_bytes", (json_int_t)s->body_buffered);
 }
 
 /*
@@ -85,15 +86,24 @@ static void loop_state(http_req *r)
     json_t *loops = json_array();
     for (size_t i = 0; i < v.nloops; i++)
         json_array_append_new(loops, loop_json(i, &v.loops[i]));
-    json_t *o =
-        json_pack("{s:o,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o}", "lag_ms", lag_json(&v.total.lag),
-                  "active_timers", (json_int_t)v.total.active_timers, "connections",
-                  (json_int_t)v.total.connections, "requests", (json_int_t)v.total.requests,
-                  "suspended", (json_int_t)v.total.suspended, "executor", "busy",
-                  (json_int_t)es.busy, "queued", (json_int_t)es.queued, "workers",
-                  (json_int_t)es.workers, "loop", (json_int_t)v.self, "loops", loops);
+    json_t *o = json_pack(
+        "{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o}", "lag_ms", lag_json(&v.total.lag),
+        "active_timers", (json_int_t)v.total.active_timers, "connections",
+        (json_int_t)v.total.connections, "requests", (json_int_t)v.total.requests, "suspended",
+        (json_int_t)v.total.suspended, "body_buffer_bytes", (json_int_t)v.total.body_buffered,
+        "executor", "busy", (json_int_t)es.busy, "queued", (json_int_t)es.queued, "workers",
+        (json_int_t)es.workers, "loop", (json_int_t)v.self, "loops", loops);
     loopstats_view_free(&v);
     http_respond_json(r, 200, o);
+}
+
+/* The body budget of every loop together (each has its share, app.h). */
+static uint64_t body_budget(const app *a)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < a->nloops; i++)
+        sum += a->loops[i]->body_budget;
+    return sum;
 }
 
 /* Every loop's metrics summed, then the per-loop families. */
@@ -113,6 +123,9 @@ static void metrics_page(http_req *r)
         .tasks = v.tasks,
         .access_log_lines = v.total.log_lines,
         .access_log_dropped = v.total.log_dropped,
+        .body_buffered = v.total.body_buffered,
+        .body_budget = body_budget(a),
+        .rx_timeouts = v.total.rx_timeouts,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };

@@ -29,6 +29,7 @@
 #include "../executor/executor.h"
 #include "access_log.h"
 #include "config.h"
+#include "deadline.h"
 #include "lagprobe.h"
 #include "loop.h"
 #include "loopstats.h"
@@ -59,6 +60,12 @@ struct app {
     uint64_t started_ns;
     http_req *reqs; /* every request in progress (intrusive list) */
     size_t nreqs, nsuspended;
+    /* --header-timeout: connections receiving a request, by deadline (http_conn.h) */
+    deadline_queue rxq;
+    uint64_t rx_timeouts; /* connections it closed */
+    /* --max-body-buffer: this loop's share (read-only once the loops run;
+     * /metrics sums every loop's) and the request body bytes it holds */
+    size_t body_budget, body_buffered;
     /* The one readiness switch: once set (SIGTERM drain, shutdown) /readyz
      * answers 503 and /metrics shows iocpu_draining 1. Any thread may set it. */
     atomic_int draining;
@@ -84,10 +91,12 @@ static inline void app_stats_unlock(app *a)
     pthread_mutex_unlock(&a->stats.mu);
 }
 
-/* Loop timers armed by requests: the lag probe's own timer is not counted. */
+/* Loop timers armed by requests: the lag probe's and the receive deadlines'
+ * own timers are not counted. */
 static inline size_t app_active_timers(const app *a)
 {
-    return loop_timer_count(a->loop) - (size_t)(a->probe && lagprobe_armed(a->probe));
+    return loop_timer_count(a->loop) - (size_t)(a->probe && lagprobe_armed(a->probe)) -
+           (size_t)deadline_timer_armed(&a->rxq);
 }
 
 /* Route groups (one per handlers/ file); each returns its table and size. */

@@ -77,6 +77,11 @@ static const opt OPTS[] = {
      "Redis backend: runs of a task whose replica died before it is failed (3)"},
     {"task-claim-idle", "IOCPU_TASK_CLAIM_IDLE", T_DOUBLE, OFF(task_claim_idle), 0.3, 86400,
      "Redis backend: seconds a replica may be silent before its jobs are reclaimed (30)"},
+    {"header-timeout", "IOCPU_HEADER_TIMEOUT", T_DOUBLE, OFF(header_timeout), 0, 86400,
+     "seconds a request has for its headers from its first byte, then as long for its body; "
+     "then the connection is closed; 0 = off (10)"},
+    {"max-body-buffer", "IOCPU_MAX_BODY_BUFFER", T_LONG, OFF(max_body_buffer), 65536, 68719476736.0,
+     "bytes of request bodies held at once (each loop its share); beyond it 503 (16777216)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -108,6 +113,8 @@ void config_defaults(config *c)
     strcpy(c->tasks_backend, "memory");
     c->task_attempts = 3;
     c->task_claim_idle = 30;
+    c->header_timeout = 10;
+    c->max_body_buffer = 16L << 20;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of

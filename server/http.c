@@ -7,20 +7,23 @@
  * driven by server.c). A request's life:
  *   1st access-handler call: allocate http_req, nothing else (queueing a
  *      response now would make MHD answer "Connection: close").
- *   body calls: append the upload to r->body (bounded).
+ *   body calls: append the upload to r->body, bounded per request (413) and
+ *      by the loop's body budget, --max-body-buffer (503, see take_upload).
  *   last call: check the request-size limits (reqlimits.c: 400/414/431 in
  *      JSON), route and run the handler. If it responded, queue it now.
  *      If it deferred, the connection is suspended; its socket is in our
  *      epoll set for EPOLLRDHUP (MHD does not notice a client leaving while
  *      suspended). A later respond() stores the response and resumes; MHD
  *      calls the handler again and we queue it.
- *   the socket joins our epoll set at the connection's first suspend and
- *      leaves it when MHD closes the connection (http_conn): edge-triggered,
- *      so a request that waits costs no epoll_ctl of ours.
+ *   the socket joins our epoll set when the connection opens (with
+ *      --header-timeout; else at its first suspend) and leaves it when MHD
+ *      closes the connection: edge-triggered, so a request that waits costs
+ *      no epoll_ctl of ours. The receive deadline lives there (http_conn.h).
  *   completion (MHD_OPTION_NOTIFY_COMPLETED): count the request in the
  *      metrics (by route template and status; 499 if the client left before
- *      the answer), write its access-log line, then free the handler's ctx
- *      (which cancels its timers and jobs) and the request.
+ *      the answer, 408 if its receive deadline closed it), write its
+ *      access-log line, then free the handler's ctx (which cancels its
+ *      timers and jobs), give its body bytes back to the budget, and free it.
  * Streams use a callback response: the reader copies what is buffered, or
  * suspends the connection until http_stream_write()/end() resumes it. Their
  * Server-Timing header leaves before the work is done, so the final timings
@@ -39,6 +42,7 @@
 
 #include "app.h"
 #include "buf.h"
+#include "http_conn.h"
 #include "http_internal.h"
 #include "json_out.h"
 #include "reqlimits.h"
@@ -56,13 +60,6 @@ typedef struct http_extra {
     int nhdr;
 } http_extra;
 
-/* Per connection (MHD's socket context): our watch on its socket. */
-typedef struct http_conn {
-    loop_watcher w;    /* active from the first suspend until MHD closes it */
-    http_req *waiting; /* the suspended request, if any */
-    int gone;          /* the peer hung up while no request waited */
-} http_conn;
-
 struct http_req {
     app *app;
     struct MHD_Connection *conn;
@@ -75,10 +72,11 @@ struct http_req {
     unsigned status;
     uint64_t bytes; /* body bytes handed to MHD */
     unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
-        stream_begun : 1, stream_ended : 1, too_large : 1, head : 1;
-    char *log;        /* with --access-log: "<method>\0<path>\0<client>" */
-    size_t discarded; /* body bytes dropped past HTTP_BODY_MAX */
-    http_conn *hc;    /* NULL if the connection's context could not be allocated */
+        stream_begun : 1, stream_ended : 1, refused : 1, head : 1;
+    char *log;       /* with --access-log: "<method>\0<path>\0<client>" */
+    size_t received; /* body bytes received (kept, or dropped once refused) */
+    size_t charged;  /* body bytes taken from the loop's budget */
+    http_conn *hc;   /* NULL if the connection's context could not be allocated */
     void *ctx;
     void (*ctx_free)(void *ctx);
     http_extra *x; /* NULL until a handler adds a header or a timing */
@@ -194,33 +192,23 @@ void http_add_timing(http_req *r, const char *name, double ms)
 
 /* --- suspend / resume ---------------------------------------------------- */
 
-static void on_conn_event(loop_watcher *w, uint32_t events)
+void http_internal_client_gone(http_req *r)
 {
-    http_conn *hc = w->data;
-    (void)events; /* RDHUP, HUP or ERR: the client is gone */
-    http_req *r = hc->waiting;
-    if (!r) { /* edge-triggered: remember it; MHD sees it itself while it reads */
-        hc->gone = 1;
-        return;
-    }
     r->aborted = 1;
     http_internal_resume(r);
+}
+
+void http_internal_detach(http_req *r)
+{
+    r->hc = NULL;
 }
 
 static int suspend(http_req *r)
 {
     http_conn *hc = r->hc;
     if (!hc) return -ENOMEM;
-    if (!hc->w.active_) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (!ci) return -EINVAL;
-        hc->w.fd = ci->connect_fd;
-        hc->w.cb = on_conn_event;
-        hc->w.data = hc;
-        /* on failure it still works; a disconnect is then seen at the end */
-        loop_watch(r->app->loop, &hc->w, EPOLLRDHUP | EPOLLET);
-    }
+    if (hc->w.fd < 0) return -EINVAL;
+    http_conn_watch(hc); /* on failure it still works; a disconnect is then seen at the end */
     MHD_suspend_connection(r->conn);
     r->suspended = 1;
     r->app->nsuspended++;
@@ -428,6 +416,7 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, c
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->hc = ci ? ci->socket_context : NULL;
+    if (r->hc) http_conn_headers_in(r->hc, r);
     if (a->alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
     r->next = a->reqs;
     if (a->reqs) a->reqs->prev = r;
@@ -441,7 +430,9 @@ static void finish(http_req *r)
 {
     app *a = r->app;
     uint64_t end = loop_now_ns();
-    unsigned status = r->responded ? r->status : METRICS_STATUS_CLIENT_CLOSED;
+    unsigned status = r->responded                ? r->status
+                      : r->hc && r->hc->timed_out ? 408 /* closed by its receive deadline */
+                                                  : METRICS_STATUS_CLIENT_CLOSED;
     app_stats_lock(a); /* another loop may be summing these metrics (loopstats.h) */
     metrics_request(a->metrics, r->slot, status, (double)(end - r->start_ns) / 1e9);
     a->stats.served++;
@@ -463,16 +454,25 @@ static void finish(http_req *r)
     }
 }
 
+/* Gives r's body bytes back to the loop's budget, and frees the body. */
+static void release_body(http_req *r)
+{
+    r->app->body_buffered -= r->charged;
+    r->charged = 0;
+    buf_free(&r->body);
+}
+
 static void req_free(http_req *r)
 {
     app *a = r->app;
     if (r->ctx_free) r->ctx_free(r->ctx);
+    if (r->hc) http_conn_request_done(r->hc);
     if (r->suspended) { /* only possible when MHD tears everything down */
         if (r->hc) r->hc->waiting = NULL;
         a->nsuspended--;
     }
     if (r->response) MHD_destroy_response(r->response);
-    buf_free(&r->body);
+    release_body(r);
     buf_free(&r->stream);
     free(r->x);
     free(r->log);
@@ -516,23 +516,73 @@ static void dispatch(http_req *r, const char *url)
     }
 }
 
-/* A Content-Length above HTTP_BODY_MAX (chunked bodies are checked as they come). */
-static int declared_too_large(struct MHD_Connection *c)
+/* The declared Content-Length, or -1 (none: chunked or no body). */
+static int64_t declared_length(struct MHD_Connection *c)
 {
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t n;
-    return cl && parse_int64(cl, &n) == 0 && n > HTTP_BODY_MAX;
+    return cl && parse_int64(cl, &n) == 0 ? n : -1;
 }
 
-/* 413, counted under the route it was for, though the handler never runs. */
-static void reject_too_large(http_req *r, const char *url)
+/* Takes r's body up to total bytes from the loop's budget (--max-body-buffer).
+ * 0, or -1 when that does not fit: r then holds what it held. */
+static int charge(http_req *r, size_t total)
 {
-    char allow[64];
+    app *a = r->app;
+    if (total <= r->charged) return 0;
+    if (total - r->charged > a->body_budget - a->body_buffered) return -1;
+    a->body_buffered += total - r->charged;
+    r->charged = total;
+    return 0;
+}
+
+/* A refused body: 413 (over HTTP_BODY_MAX) or 503 (over the budget); no
+ * handler runs. */
+static enum MHD_Result refuse_body(http_req *r, unsigned status)
+{
     r->dispatched = 1;
+    if (r->hc) http_conn_received(r->hc);
+    if (status == 413)
+        http_respond_detail(r, 413, "Request body too large");
+    else
+        http_respond_busy(r, "request body buffer full");
+    return queue(r);
+}
+
+/* The first call. A request with a body is counted under its route even
+ * if it ends before the handler runs (refused, timed out, client gone). A
+ * declared body over the limit, or over what the budget has left, is
+ * refused before a byte of it is read (no 100 Continue is sent; MHD closes
+ * the connection after such an early answer). A declared body takes its
+ * whole length from the budget now, so that a slow upload holds what it
+ * will need. Returns the refusal's status, or 0. */
+static unsigned body_coming(http_req *r, const char *url)
+{
+    int64_t n = declared_length(r->conn);
+    if (n <= 0 &&
+        !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return 0;
+    char allow[64];
     const route *rt = router_match(r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
     if (rt) r->slot = route_index(rt);
-    http_respond_detail(r, 413, "Request body too large");
+    if (n > HTTP_BODY_MAX) return 413;
+    return n > 0 && charge(r, (size_t)n) < 0 ? 503 : 0;
+}
+
+/* One piece of the body. MHD 0.9.75 accepts no response while a body streams
+ * in: past the limit or the budget, drop the body (giving its bytes back),
+ * answer once it ended, and drop a connection whose body goes on far beyond
+ * the limit (nothing is ever cut silently: the handler never sees a part). */
+static enum MHD_Result take_upload(http_req *r, const char *data, size_t n)
+{
+    r->received += n;
+    if (!r->refused && (r->received > HTTP_BODY_MAX || charge(r, r->received) < 0)) {
+        r->refused = 1;
+        release_body(r);
+    }
+    if (!r->refused) buf_append(&r->body, data, n);
+    return r->received > HTTP_BODY_DROP ? MHD_NO : MHD_YES;
 }
 
 enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -545,33 +595,20 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
         r = req_new(cls, c, method, url);
         if (!r) return MHD_NO;
         *con_cls = r;
-        if (!declared_too_large(c)) return MHD_YES;
-        /* refused before a byte of the body is read (no 100 Continue is sent);
-         * MHD closes the connection after this early answer */
-        reject_too_large(r, url);
-        return queue(r);
+        unsigned status = body_coming(r, url);
+        return status ? refuse_body(r, status) : MHD_YES;
     }
     if (r->response) return queue(r);
     if (r->aborted) return MHD_NO;
     if (*upload_size) {
-        /* MHD 0.9.75 accepts no response while a body streams in: past the
-         * limit, stop keeping it, answer 413 once it ended, and drop a
-         * connection whose body goes on far beyond the limit */
-        if (r->too_large || r->body.len + *upload_size > HTTP_BODY_MAX) {
-            r->too_large = 1;
-            r->discarded += *upload_size;
-        } else {
-            buf_append(&r->body, upload, *upload_size);
-        }
+        size_t n = *upload_size;
         *upload_size = 0;
-        return r->discarded > HTTP_BODY_DROP ? MHD_NO : MHD_YES;
+        return take_upload(r, upload, n);
     }
     if (r->dispatched) return MHD_YES;
-    if (r->too_large) {
-        reject_too_large(r, url);
-        return queue(r);
-    }
+    if (r->refused) return refuse_body(r, r->received > HTTP_BODY_MAX ? 413 : 503);
     r->dispatched = 1;
+    if (r->hc) http_conn_received(r->hc);
     r->in_handler = 1;
     dispatch(r, url);
     r->in_handler = 0;
@@ -594,24 +631,6 @@ void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_
         req_free(*con_cls);
     }
     *con_cls = NULL;
-}
-
-void http_internal_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                                 enum MHD_ConnectionNotificationCode code)
-{
-    app *a = cls;
-    (void)c;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(http_conn)); /* NULL: its requests cannot wait */
-        return;
-    }
-    http_conn *hc = *socket_context;
-    if (!hc) return;
-    /* the socket is still open here: leave our set before MHD closes it */
-    loop_unwatch(a->loop, &hc->w);
-    if (hc->waiting) hc->waiting->hc = NULL;
-    free(hc);
-    *socket_context = NULL;
 }
 
 void http_internal_expire_all(app *a)

@@ -19,9 +19,13 @@ enum MHD_Result http_internal_on_request(void *cls, struct MHD_Connection *c, co
                                          const char *upload, size_t *upload_size, void **con_cls);
 void http_internal_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                                 enum MHD_RequestTerminationCode toe);
-/* MHD_OPTION_NOTIFY_CONNECTION: a connection's own state (our watch on its socket). */
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's own state (http_conn.c). */
 void http_internal_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code);
+/* The client of a suspended request hung up: the request ends (aborted). */
+void http_internal_client_gone(http_req *r);
+/* The request's connection state is gone (MHD closes the connection). */
+void http_internal_detach(http_req *r);
 /* Resumes a suspended request (no-op otherwise). */
 void http_internal_resume(http_req *r);
 /* Drain deadline: 503 to every request still waiting, streams ended. */

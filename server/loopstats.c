@@ -44,6 +44,8 @@ void loopstats_publish(app *a)
         .active_timers = app_active_timers(a),
         .log_lines = a->alog ? access_log_lines(a->alog) : 0,
         .log_dropped = a->alog ? access_log_dropped(a->alog) : 0,
+        .body_buffered = a->body_buffered,
+        .rx_timeouts = a->rx_timeouts,
     };
     lagprobe_summary(a->probe, loop_now_ns(), &s.lag);
     metrics_tasks t;
@@ -92,6 +94,8 @@ int loopstats_gather(app *self, loops_view *v)
         v->total.served += s->served;
         v->total.log_lines += s->log_lines;
         v->total.log_dropped += s->log_dropped;
+        v->total.body_buffered += s->body_buffered;
+        v->total.rx_timeouts += s->rx_timeouts;
         worst_lag(&v->total.lag, &s->lag);
     }
     return 0;
@@ -141,6 +145,9 @@ void loopstats_render(const loops_view *v, buf *b)
              offsetof(loop_snapshot, served));
     per_loop(b, v, "iocpu_loop_open_connections", "gauge",
              "Open client connections of each event loop.", offsetof(loop_snapshot, connections));
+    per_loop(b, v, "iocpu_loop_body_buffer_bytes", "gauge",
+             "Request body bytes each event loop holds (its share of --max-body-buffer).",
+             offsetof(loop_snapshot, body_buffered));
     prom_family(b, "iocpu_loop_lag_last_seconds", "gauge",
                 "The last lag sample of each event loop's probe timer.");
     for (size_t i = 0; i < v->nloops; i++) {

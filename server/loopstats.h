@@ -38,6 +38,8 @@ typedef struct loop_snapshot {
     uint64_t connections, requests, suspended, active_timers;
     uint64_t served;                 /* requests finished on this loop since it started */
     uint64_t log_lines, log_dropped; /* its access log (0 without one) */
+    uint64_t body_buffered;          /* request body bytes held (--max-body-buffer) */
+    uint64_t rx_timeouts;            /* connections closed by --header-timeout */
 } loop_snapshot;
 
 typedef struct loop_stats {

@@ -163,7 +163,8 @@ static void render_requests(const metrics *m, buf *b)
     char lbl[512], code[16];
     prom_family(b, "iocpu_http_requests_total", "counter",
                 "Finished HTTP requests by route template and status code (499: the client "
-                "left before the answer).");
+                "left before the answer; 408: its body did not arrive within --header-timeout, "
+                "the connection was closed).");
     for (size_t i = 0; i < m->nslots; i++) {
         const slot *s = &m->slots[i];
         for (size_t k = 0; k <= MAX_CODES; k++) {
@@ -253,6 +254,18 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
               "Requests suspended while they wait on a loop timer or an executor job.",
               live->suspended);
     gauge_u64(b, "iocpu_http_open_connections", "Open client connections.", live->connections);
+    gauge_u64(b, "iocpu_http_body_buffer_bytes",
+              "Request body bytes held while requests are received (a declared "
+              "Content-Length counts whole from the start).",
+              live->body_buffered);
+    gauge_u64(b, "iocpu_http_body_buffer_limit_bytes",
+              "Request body bytes the server may hold at once (--max-body-buffer, summed over "
+              "loops); beyond it 503.",
+              live->body_budget);
+    counter(b, "iocpu_http_receive_timeouts_total",
+            "Connections closed because a request's headers, or then its body, did not arrive "
+            "within --header-timeout.",
+            live->rx_timeouts);
 
     prom_family(b, "iocpu_loop_lag_seconds", "histogram",
                 "How late the event loop's 10 ms probe timer fired: time the loop was busy "

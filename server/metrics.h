@@ -53,6 +53,8 @@ typedef struct metrics_live {
     metrics_tasks tasks;
     metrics_taskq taskq;
     uint64_t access_log_lines, access_log_dropped;
+    uint64_t body_buffered, body_budget; /* request body bytes held, and the most allowed */
+    uint64_t rx_timeouts;                /* connections closed by --header-timeout */
     int draining;
     double uptime_s;
 } metrics_live;

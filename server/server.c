@@ -13,7 +13,9 @@
  * that accepted it.
  *
  * Ownership (see app.h): each lane's thread owns its app, every MHD call on
- * its daemon, its handlers and timers. Shared by all lanes:
+ * its daemon, its handlers and timers, the receive deadlines of its
+ * connections (--header-timeout) and its share of the body budget
+ * (--max-body-buffer / N, at least one 64 KiB body). Shared by all lanes:
  *   - the executor: one pool of workers, one completion channel per lane (a
  *     job carries its lane's index as its channel, so its done() runs on the
  *     lane that submitted it; executor.h);
@@ -55,6 +57,7 @@
 #include "../handlers/taskq.h"
 #include "../handlers/taskstore.h"
 #include "app.h"
+#include "http_conn.h"
 #include "http_internal.h"
 #include "lograte.h"
 #include "router.h"
@@ -311,6 +314,12 @@ static int lane_new(server *s, unsigned index, lane **out)
     err = lagprobe_new(&a->probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
     if (err < 0) goto err_out;
     if ((err = mailbox_new(&a->mbox, a->loop)) < 0) goto err_out;
+    deadline_init(&a->rxq, a->loop, (uint64_t)llround(cfg->header_timeout * 1e9), http_conn_expired,
+                  a);
+    /* --max-body-buffer is for the whole server: each loop gets its share,
+     * never less than one body of the largest size allowed */
+    size_t share = (size_t)((cfg->max_body_buffer + (long)s->nloops - 1) / (long)s->nloops);
+    a->body_budget = share > HTTP_BODY_MAX ? share : HTTP_BODY_MAX;
     if (cfg->access_log &&
         (err = access_log_new(&a->alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
         fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
@@ -488,6 +497,7 @@ static void lane_close(lane *ln)
         MHD_run(a->mhd);
     MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
     a->mhd = NULL;
+    deadline_close(&a->rxq);
     report_suppressed(lograte_flush(&ln->mhd_log_rate));
 }
 

@@ -445,3 +445,40 @@ Test(config, hardening_limits)
     for (size_t i = 0; i < 4; i++)
         cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
 }
+
+Test(config, slow_client_limits)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.header_timeout, 10);
+    cr_assert_eq(c.max_body_buffer, 16L << 20);
+    streams s;
+    setenv("IOCPU_MAX_BODY_BUFFER", "1048576", 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--header-timeout", "2.5")), 0, "%s", s.err_text);
+    cr_assert_eq(c.header_timeout, 2.5);
+    cr_assert_eq(c.max_body_buffer, 1048576);
+    cr_assert_eq(parse(&c, &s, ARGS("--header-timeout", "0")), 0, "0 turns it off");
+    cr_assert_eq(c.header_timeout, 0);
+    setenv("IOCPU_HEADER_TIMEOUT", "7", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_eq(c.header_timeout, 7);
+    static const char *const bad[][2] = {
+        {"--header-timeout", "-1"},     {"--header-timeout", "86401"},
+        {"--header-timeout", "nan"},    {"--max-body-buffer", "65535"},
+        {"--max-body-buffer", "1.5e6"}, {"--max-body-buffer", "68719476737"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config fresh;
+        config_defaults(&c);
+        config_defaults(&fresh);
+        cr_assert_eq(parse(&c, &s, ARGS(bad[i][0], bad[i][1])), -1, "%s '%s' accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
+    }
+    cr_assert_eq(parse(&c, &s, ARGS("--help")), 1);
+    const char *names[] = {"--header-timeout", "IOCPU_HEADER_TIMEOUT", "--max-body-buffer",
+                           "IOCPU_MAX_BODY_BUFFER"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+}

@@ -251,6 +251,10 @@ Test(http_ops, openapi_documents_exactly_the_routes)
         json_t *responses = json_object_get(op, "responses");
         cr_assert(json_object_get(responses, "200") || json_object_get(responses, "202"),
                   "%s: no success response", all[i]->path);
+        static const char *const limits[] = {"400", "414", "431"}; /* reqlimits.c, every route */
+        for (size_t j = 0; j < 3; j++)
+            cr_assert_not_null(json_object_get(responses, limits[j]), "%s %s: no %s",
+                               all[i]->method, all[i]->path, limits[j]);
         size_t k;
         json_t *param;
         json_array_foreach(json_object_get(op, "parameters"), k, param)
