@@ -231,13 +231,19 @@ static void on_fetched(redisAsyncContext *ac, void *reply, void *priv)
     if (op->dirty) fetch(op);
 }
 
-static void fetch(tq_op *op)
+static int fetch_send(tq_op *op)
 {
     char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
     snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
     const char *argv[] = {"HGETALL", key};
     op->dirty = 0;
-    if (op_send(op, on_fetched, 2, argv) < 0) op_detail(op, 503, UNAVAILABLE);
+    return op_send(op, on_fetched, 2, argv);
+}
+
+/* A fetch after the start: a failure answers the request. */
+static void fetch(tq_op *op)
+{
+    if (fetch_send(op) < 0) op_detail(op, 503, UNAVAILABLE);
 }
 
 static void wait_over(timer *tm)
@@ -260,8 +266,7 @@ static int get_start(taskq *q, tq_op *op)
         q->waiters[b] = op;
         op->waiting = 1;
     }
-    fetch(op);
-    return 0;
+    return fetch_send(op); /* on failure the caller frees op (and so unlinks it) */
 }
 
 /* "done <id>": every waiter of id fetches the task again. */
@@ -489,11 +494,10 @@ int taskq_start(taskq *q, const task_request *r, task_wait *tw)
         rc = list_start(op, r->limit);
         break;
     }
-    if (rc < 0 && !op->inflight) {
+    if (rc < 0) { /* nothing was sent: answered here, never through tw->finish */
         op_free(op);
         return answer_now(tw, 503, UNAVAILABLE);
     }
-    if (!op->tw) return 1; /* answered already (fetch failed) */
     tw->rop_ = op;
     tw->armed_ = 1;
     return 0;
