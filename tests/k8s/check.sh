@@ -20,12 +20,12 @@ npm_workdir k8s "$here" "$work" validate.mjs
 files=("$manifests"/*.yaml)
 node "$work/validate.mjs" "${files[@]}"
 
-# Each broken copy must be refused: a schema error and two iocpu rules.
-broken() { # name, sed expression applied to deployment.yaml
+# Each broken copy must be refused: a schema error, iocpu rules, Redis rules.
+broken() { # name, file, sed expression applied to that file
     local dir="$work/broken-$1"
     rm -rf "$dir" && mkdir -p "$dir" && cp "${files[@]}" "$dir/"
-    sed -i "$2" "$dir/deployment.yaml"
-    cmp -s "$dir/deployment.yaml" "$manifests/deployment.yaml" && {
+    sed -i "$3" "$dir/$2"
+    cmp -s "$dir/$2" "$manifests/$2" && {
         echo "k8s check: FAILED: '$1' changed nothing" >&2
         exit 1
     }
@@ -34,7 +34,14 @@ broken() { # name, sed expression applied to deployment.yaml
         exit 1
     fi
 }
-broken schema-type 's/^\(\s*replicas:\) .*/\1 two/'
-broken liveness-path 's|path: /healthz|path: /livez|'
-broken short-grace-period 's/terminationGracePeriodSeconds: .*/terminationGracePeriodSeconds: 12/'
-echo "k8s check: 3 broken copies refused"
+n=0
+b() { broken "$@" && n=$((n + 1)); }
+b schema-type deployment.yaml 's/^\(\s*replicas:\) .*/\1 two/'
+b liveness-path deployment.yaml 's|path: /healthz|path: /livez|'
+b short-grace-period deployment.yaml 's/terminationGracePeriodSeconds: .*/terminationGracePeriodSeconds: 12/'
+b redis-unknown-host deployment.yaml 's|redis://iocpu-redis:|redis://redis:|'
+b redis-wrong-port deployment.yaml 's|redis://iocpu-redis:6379|redis://iocpu-redis:6380|'
+b redis-two-replicas redis.yaml 's/^\(\s*replicas:\) 1$/\1 2/'
+b redis-no-volume redis.yaml 's/^\(\s*\)- name: data$/\1- name: scratch/'
+b redis-selects-iocpu redis.yaml '/^  selector:$/{n;s/iocpu-redis$/iocpu/}'
+echo "k8s check: $n broken copies refused"

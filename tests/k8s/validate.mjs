@@ -48,21 +48,31 @@ for (const file of process.argv.slice(2)) {
 }
 
 // --- iocpu's rules -------------------------------------------------------------
+// iocpu's objects are the ones named "iocpu" (redis.yaml adds a Service and a
+// StatefulSet of its own, named iocpu-redis).
 const of = (kind) => docs.filter((d) => d.obj.kind === kind).map((d) => d.obj);
-const [dep] = of("Deployment");
-const [svc] = of("Service");
-const [hpa] = of("HorizontalPodAutoscaler");
+const named = (kind, name) => of(kind).find((o) => o.metadata?.name === name);
+const dep = named("Deployment", "iocpu");
+const svc = named("Service", "iocpu");
+const hpa = named("HorizontalPodAutoscaler", "iocpu");
 const rule = (ok, msg) => ok || errors.push(`rule: ${msg}`);
-rule(dep && svc && hpa, "a Deployment, a Service and a HorizontalPodAutoscaler");
+// a non-empty selector whose every label the pod labels have
+const selects = (sel, labels) =>
+  Object.keys(sel ?? {}).length > 0 && Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+rule(dep && svc && hpa, "a Deployment, a Service and a HorizontalPodAutoscaler named iocpu");
 if (dep && svc && hpa) {
   const pod = dep.spec.template;
   const c = pod.spec.containers.find((x) => x.name === "iocpu") ?? pod.spec.containers[0];
   const ports = (c.ports ?? []).map((p) => p.name);
-  const arg = (flag, env, def) => {
+  const setting = (flag, env) => {
     const i = (c.args ?? []).indexOf(flag);
-    if (i >= 0) return Number(c.args[i + 1]);
+    if (i >= 0) return String(c.args[i + 1]);
     const e = (c.env ?? []).find((x) => x.name === env);
-    return e ? Number(e.value) : def;
+    return e?.value;
+  };
+  const arg = (flag, env, def) => {
+    const v = setting(flag, env);
+    return v === undefined ? def : Number(v);
   };
   rule(c.readinessProbe?.httpGet?.path === "/readyz", "readiness probe is GET /readyz");
   rule(c.livenessProbe?.httpGet?.path === "/healthz", "liveness probe is GET /healthz");
@@ -80,10 +90,7 @@ if (dep && svc && hpa) {
   const labels = pod.metadata.labels ?? {};
   const sel = dep.spec.selector.matchLabels ?? {};
   rule(Object.entries(sel).every(([k, v]) => labels[k] === v), "Deployment selector matches its pods");
-  rule(
-    Object.entries(svc.spec.selector ?? {}).every(([k, v]) => labels[k] === v),
-    "Service selector matches the pods",
-  );
+  rule(selects(svc.spec.selector, labels), "Service selector matches the pods");
   for (const p of svc.spec.ports)
     rule(ports.includes(p.targetPort) || (c.ports ?? []).some((x) => x.containerPort === p.targetPort),
       `Service targetPort ${p.targetPort} is a container port`);
@@ -93,6 +100,51 @@ if (dep && svc && hpa) {
   rule((hpa.spec.metrics ?? []).some((m) => m.type === "Resource" && m.resource?.name === "cpu"),
     "the HPA scales on CPU");
   rule((hpa.spec.minReplicas ?? 1) <= hpa.spec.maxReplicas, "minReplicas <= maxReplicas");
+
+  // Redis backend: redis://HOST[:PORT][/DB] must be one standalone Redis of
+  // these manifests, on a persistent volume.
+  const backend = setting("--tasks-backend", "IOCPU_TASKS_BACKEND") ?? "memory";
+  const m = /^redis:\/\/([^:/]+)(?::(\d+))?(?:\/\d+)?$/.exec(backend);
+  rule(backend === "memory" || m, `tasks backend "${backend}" is memory or redis://HOST[:PORT][/DB]`);
+  if (m) {
+    const host = m[1].split(".")[0]; // name, name.namespace, name.namespace.svc...
+    const port = Number(m[2] ?? 6379);
+    const rsvc = named("Service", host);
+    rule(rsvc, `the Redis of ${backend} is a Service of these manifests (${host})`);
+    if (rsvc) redisRules(rsvc, host, port);
+  }
+
+  function redisRules(rsvc, host, port) {
+    const sp = rsvc.spec.ports?.find((p) => p.port === port);
+    rule(sp, `Service ${host} has port ${port}`);
+    const workloads = [...of("StatefulSet"), ...of("Deployment")].filter((w) =>
+      selects(rsvc.spec.selector, w.spec.template.metadata?.labels),
+    );
+    const [w] = workloads;
+    rule(workloads.length === 1, `Service ${host} selects the pods of one workload (${workloads.length})`);
+    if (workloads.length !== 1) return;
+    rule(w !== dep, `Service ${host} selects Redis, not iocpu's own pods`);
+    if (w === dep) return;
+    const wn = `${w.kind} ${w.metadata.name}`;
+    const rpod = w.spec.template;
+    const rc = rpod.spec.containers;
+    rule((w.spec.replicas ?? 1) === 1, `${wn}: replicas 1 (one standalone Redis, not several queues)`);
+    rule(!selects(svc.spec.selector, rpod.metadata?.labels), "the iocpu Service does not select the Redis pods");
+    if (sp) {
+      const target = sp.targetPort ?? sp.port;
+      const open = rc.some((x) => (x.ports ?? []).some((p) => p.name === target || p.containerPort === target));
+      rule(open, `Service ${host} targetPort ${target} is a container port of ${wn}`);
+    }
+    // persistence: a mount backed by a claim (volumeClaimTemplates, or a PVC volume)
+    const claims = new Set([
+      ...(w.spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name),
+      ...(rpod.spec.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => v.name),
+    ]);
+    const kept = rc.some((x) => (x.volumeMounts ?? []).some((vm) => claims.has(vm.name)));
+    rule(kept, `${wn} keeps its data on a PersistentVolumeClaim`);
+    if (w.kind === "Deployment")
+      rule(w.spec.strategy?.type === "Recreate", `${wn}: strategy Recreate (never two Redis on one volume)`);
+  }
 }
 
 if (errors.length) {
