@@ -108,10 +108,15 @@ uint64_t timer_heap_next_due(const timer_heap *h)
 
 size_t timer_heap_run(timer_heap *h, uint64_t now_ns)
 {
+    return timer_heap_run_some(h, now_ns, SIZE_MAX);
+}
+
+size_t timer_heap_run_some(timer_heap *h, uint64_t now_ns, size_t max)
+{
     uint64_t limit = h->seq; /* timers armed from here on wait for the next run */
     size_t fired = 0;
     h->floor = now_ns;
-    while (h->n > 0) {
+    while (h->n > 0 && fired < max) {
         timer *t = h->v[0];
         if (t->key_ > now_ns || t->seq_ >= limit) break;
         remove_at(h, 0);

@@ -62,5 +62,7 @@ static inline size_t timer_heap_count(const timer_heap *h)
  * the loop. Returns the number of callbacks run.
  */
 size_t timer_heap_run(timer_heap *h, uint64_t now_ns);
+/* Like timer_heap_run(), firing at most max timers; the rest stay due. */
+size_t timer_heap_run_some(timer_heap *h, uint64_t now_ns, size_t max);
 
 #endif

@@ -416,3 +416,44 @@ Test(loop, hooks_bound_the_wait_and_run_every_iteration)
     cr_assert_eq(hs.waits, 5);
     loop_free(l);
 }
+
+typedef struct burst {
+    loop *l;
+    int fired, polls, fired_at_first_poll;
+} burst;
+
+static void on_burst_timer(timer *t)
+{
+    burst *b = t->data;
+    b->fired++;
+}
+
+static void burst_after(void *arg)
+{
+    burst *b = arg;
+    if (++b->polls == 1) b->fired_at_first_poll = b->fired;
+    if (b->fired == 1000) loop_stop(b->l);
+}
+
+/* 1000 timers due at once fire in batches with the after-poll hook (the
+ * HTTP sends) between them, and without the loop sleeping in between. */
+Test(loop, a_burst_of_due_timers_is_run_in_batches_without_sleeping)
+{
+    loop *l = new_loop();
+    burst b = {.l = l};
+    loop_hooks hooks = {.after_poll = burst_after, .arg = &b};
+    loop_set_hooks(l, &hooks);
+    static timer t[1000];
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(loop_timer_start(l, &t[i], 1000000, on_burst_timer, &b), 0);
+    usleep(5000); /* every one of them is due before the loop starts */
+    uint64_t t0 = loop_now_ns();
+    cr_assert_eq(loop_run(l), 0);
+    double ms = (double)(loop_now_ns() - t0) / 1e6;
+    cr_assert_eq(b.fired, 1000);
+    cr_assert_lt(b.fired_at_first_poll, 1000, "all fired before the first after-poll");
+    cr_assert_gt(b.fired_at_first_poll, 0);
+    cr_assert_geq(b.polls, 4, "%d after-polls for 1000 timers", b.polls);
+    cr_assert_lt(ms, 1000, "took %.1f ms: the loop slept between batches", ms);
+    loop_free(l);
+}

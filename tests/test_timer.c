@@ -461,3 +461,27 @@ Test(timer, parked_timers_go_back_into_the_heap)
     for (int i = 0; i < N; i++)
         cr_assert(!timer_active(&t[i].t));
 }
+
+Test(timer, run_some_fires_at_most_max_in_order_and_keeps_the_rest_due)
+{
+    enum { N = 10 };
+    timer_heap h;
+    fire_log log = {0};
+    ttimer t[N];
+    timer_heap_init(&h);
+    for (int i = 0; i < N; i++) {
+        tt_init(&t[i], i, &log, &h);
+        start(&h, &t[i], (uint64_t)(N - i)); /* due 10, 9, ..., 1 */
+    }
+    cr_assert_eq(timer_heap_run_some(&h, 100, 4), 4);
+    cr_assert_eq(log.n, 4);
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(log.ids[k], N - 1 - k, "fire %d", k);
+    cr_assert_eq(timer_heap_count(&h), N - 4);
+    cr_assert_eq(timer_heap_next_due(&h), 5, "the rest stay due");
+    cr_assert_eq(timer_heap_run_some(&h, 100, 0), 0);
+    cr_assert_eq(timer_heap_run_some(&h, 100, 100), N - 4);
+    cr_assert_eq(log.ids[N - 1], 0);
+    cr_assert_eq(timer_heap_count(&h), 0);
+    timer_heap_free(&h);
+}
