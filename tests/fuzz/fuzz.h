@@ -25,6 +25,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                          \
     } while (0)
 
+/* The input after its first byte (which harnesses use to pick a case), as a
+ * NUL-terminated string the caller frees; input NULs end it early, as they
+ * would in a request. size must be at least 1. */
+static inline char *fuzz_tail_cstr(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size);
+    FUZZ_CHECK(s != NULL);
+    memcpy(s, data + 1, size - 1);
+    s[size - 1] = '\0';
+    return s;
+}
+
 /* v, written by iocpu's own serialiser, must read back as JSON; consumes v. */
 static inline void fuzz_check_json(json_t *v)
 {

@@ -14,9 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    char *raw = malloc(size);
-    memcpy(raw, data + 1, size - 1);
-    raw[size - 1] = '\0';
+    char *raw = fuzz_tail_cstr(data, size);
     params p;
     params_init(&p, "query");
     long n = -1;
