@@ -60,12 +60,6 @@ static size_t bucket_of(const char *id)
     return h % TQ_WAIT_BUCKETS;
 }
 
-static int is_task_id(const char *id)
-{
-    size_t n = strspn(id, "0123456789abcdef");
-    return n == TASK_ID_LEN && !id[n];
-}
-
 /* The hash's fields (a flat array) as a view; ids and texts point into rep. */
 static int view_from_hash(const redisReply *h, task_view *v)
 {
@@ -315,24 +309,6 @@ static void on_created(redisAsyncContext *ac, void *reply, void *priv)
     op_answer(op, 202, t, loc);
 }
 
-static int random_id(char *id)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[TASK_ID_LEN / 2];
-    size_t got = 0;
-    while (got < sizeof(raw)) {
-        ssize_t r = getrandom(raw + got, sizeof(raw) - got, 0);
-        if (r < 0 && errno != EINTR) return -errno;
-        if (r > 0) got += (size_t)r;
-    }
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        id[2 * i] = hex[raw[i] >> 4];
-        id[2 * i + 1] = hex[raw[i] & 15];
-    }
-    id[TASK_ID_LEN] = '\0';
-    return 0;
-}
-
 static void fmt_num(char *dst, size_t len, double d)
 {
     snprintf(dst, len, "%.17g", d);
@@ -340,14 +316,14 @@ static void fmt_num(char *dst, size_t len, double d)
 
 static int create_start(taskq *q, tq_op *op, const task_spec *s)
 {
-    if (random_id(op->id) < 0) return -1;
-    char now[32], maxlive[24], cap[24], ttl[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
+    uint8_t raw[TASK_ID_BYTES];
+    if (task_id_new(raw, op->id) < 0) return -1;
+    char now[32], maxlive[24], cap[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
     char v1[32], v2[32], v3[32];
     tq_now(now, sizeof(now));
     const config *cfg = &q->a->cfg;
     snprintf(maxlive, sizeof(maxlive), "%ld", cfg->max_tasks);
     snprintf(cap, sizeof(cap), "%ld", cfg->task_keep);
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
     snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
     const char *argv[24] = {"EVAL",
                             TQ_LUA_CREATE,
@@ -361,10 +337,9 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s)
                             maxlive,
                             cap,
                             s->kind == TASK_IO ? "io" : "cpu",
-                            ttl,
                             "kind",
                             s->kind == TASK_IO ? "io" : "cpu"};
-    int argc = 15;
+    int argc = 14;
     task_view v = {.spec = *s, .status = TASK_QUEUED, .created_at = strtod(now, NULL)};
     if (s->kind == TASK_IO) {
         fmt_num(v1, sizeof(v1), s->delay);
@@ -468,7 +443,8 @@ static int answer_now(task_wait *tw, unsigned status, const char *detail)
 int taskq_start(taskq *q, const task_request *r, task_wait *tw)
 {
     if (r->op == TASK_OP_GET || r->op == TASK_OP_CANCEL) {
-        if (!is_task_id(r->id)) return answer_now(tw, 404, "Not Found");
+        uint8_t raw[TASK_ID_BYTES];
+        if (task_id_parse(r->id, raw) < 0) return answer_now(tw, 404, "Not Found");
     }
     if (!taskq_ready(q)) return answer_now(tw, 503, UNAVAILABLE);
     tq_op *op = calloc(1, sizeof(*op));
@@ -669,7 +645,6 @@ int taskq_new(taskq **out, app *a)
         conns[i]->name = names[i];
         conns[i]->data = q;
     }
-    tq_run_start(q);
     for (size_t i = 0; i < 4; i++)
         redisconn_start(conns[i], q->l, &q->url);
     *out = q;

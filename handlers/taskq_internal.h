@@ -107,7 +107,6 @@ void tq_on_event(taskq *q, const char *msg, size_t len);
 void tq_run_up(taskq *q, int kind); /* a claim connection came up */
 void tq_run_cmd_up(taskq *q);       /* the commands connection came up */
 void tq_run_event_cancel(taskq *q, const char *id);
-void tq_run_start(taskq *q);
 void tq_run_stop(taskq *q);
 void tq_run_close(taskq *q);
 void tq_run_free(taskq *q);

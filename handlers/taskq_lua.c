@@ -7,7 +7,7 @@
 #include "taskq_internal.h"
 
 /* KEYS: task, cpu stream, io stream, index.
- * ARGV: id, created_at, max live, finished kept, "cpu"|"io", ttl, field, value...
+ * ARGV: id, created_at, max live, finished kept, "cpu"|"io", field, value...
  * -> the stream entry id, or "full" when max live tasks are queued or running.
  * The index keeps the newest (kept + live) ids; the finished tasks that fall
  * out of it are deleted, like the memory store forgets its oldest. */
@@ -18,7 +18,7 @@ const char TQ_LUA_CREATE[] =
     "if ARGV[5] == 'io' then s = KEYS[3] end\n"
     "local e = redis.call('XADD', s, '*', 'id', ARGV[1])\n"
     "redis.call('HSET', KEYS[1], 'entry', e, 'attempts', '0', 'status', 'queued',\n"
-    "           'created_at', ARGV[2], unpack(ARGV, 7))\n"
+    "           'created_at', ARGV[2], unpack(ARGV, 6))\n"
     "redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])\n"
     "local cap = tonumber(ARGV[4]) + live + 1\n"
     "local n = redis.call('ZCARD', KEYS[4])\n"

@@ -484,11 +484,6 @@ void tq_run_event_cancel(taskq *q, const char *id)
     }
 }
 
-void tq_run_start(taskq *q)
-{
-    (void)q; /* timers start with the commands connection (tq_run_cmd_up) */
-}
-
 void tq_run_stop(taskq *q)
 {
     redisconn_stop(&q->claim[TQ_CPU]); /* a claim in flight is dropped: reclaimed later */

@@ -42,7 +42,7 @@
 
 #include "../executor/cpu_heavy.h"
 
-#define ID_BYTES 16
+#define ID_BYTES TASK_ID_BYTES
 #define MIN_BUCKETS 64
 
 struct task {
@@ -162,23 +162,30 @@ static void hash_remove(taskstore *ts, task *t)
     }
 }
 
-/* 128 bits from the kernel's CSPRNG, unique in the store. 0 or -errno. */
-static int new_id(taskstore *ts, task *t)
+int task_id_new(uint8_t raw[TASK_ID_BYTES], char id[TASK_ID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    do {
-        size_t got = 0;
-        while (got < ID_BYTES) {
-            ssize_t r = getrandom(t->raw + got, ID_BYTES - got, 0);
-            if (r < 0 && errno != EINTR) return -errno;
-            if (r > 0) got += (size_t)r;
-        }
-    } while (lookup_raw(ts, t->raw));
-    for (int i = 0; i < ID_BYTES; i++) {
-        t->id[2 * i] = hex[t->raw[i] >> 4];
-        t->id[2 * i + 1] = hex[t->raw[i] & 15];
+    size_t got = 0;
+    while (got < ID_BYTES) {
+        ssize_t r = getrandom(raw + got, ID_BYTES - got, 0);
+        if (r < 0 && errno != EINTR) return -errno;
+        if (r > 0) got += (size_t)r;
     }
-    t->id[TASK_ID_LEN] = '\0';
+    for (int i = 0; i < ID_BYTES; i++) {
+        id[2 * i] = hex[raw[i] >> 4];
+        id[2 * i + 1] = hex[raw[i] & 15];
+    }
+    id[TASK_ID_LEN] = '\0';
+    return 0;
+}
+
+/* 128 random bits, unique in the store. 0 or -errno. */
+static int new_id(taskstore *ts, task *t)
+{
+    do {
+        int rc = task_id_new(t->raw, t->id);
+        if (rc < 0) return rc;
+    } while (lookup_raw(ts, t->raw));
     return 0;
 }
 
@@ -189,16 +196,21 @@ static int hex_value(char c)
     return -1;
 }
 
+int task_id_parse(const char *id, uint8_t raw[TASK_ID_BYTES])
+{
+    if (strlen(id) != TASK_ID_LEN) return -1;
+    for (int i = 0; i < ID_BYTES; i++) {
+        int hi = hex_value(id[2 * i]), lo = hex_value(id[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        raw[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 task *taskstore_find(taskstore *ts, const char *id)
 {
     uint8_t raw[ID_BYTES];
-    if (strlen(id) != TASK_ID_LEN) return NULL;
-    for (int i = 0; i < ID_BYTES; i++) {
-        int hi = hex_value(id[2 * i]), lo = hex_value(id[2 * i + 1]);
-        if (hi < 0 || lo < 0) return NULL;
-        raw[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return lookup_raw(ts, raw);
+    return task_id_parse(id, raw) < 0 ? NULL : lookup_raw(ts, raw);
 }
 
 /* --- retirement and eviction ---------------------------------------------- */

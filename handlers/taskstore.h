@@ -23,6 +23,7 @@
 #include "../server/loop.h"
 
 /* 128 bits as 32 lowercase hex characters, plus the NUL. */
+#define TASK_ID_BYTES 16
 #define TASK_ID_LEN 32
 
 typedef struct taskstore taskstore;
@@ -141,6 +142,12 @@ task *taskstore_older(task *t);
 
 /* Counts of the tasks in the store (O(1)). */
 void taskstore_get_stats(const taskstore *ts, taskstore_stats *st);
+
+/* A new id: 128 bits from the kernel's CSPRNG (getrandom), raw and as hex
+ * (both backends use it). 0 or -errno. */
+int task_id_new(uint8_t raw[TASK_ID_BYTES], char id[TASK_ID_LEN + 1]);
+/* 0 and the bits when id is exactly 32 lowercase hex characters, else -1. */
+int task_id_parse(const char *id, uint8_t raw[TASK_ID_BYTES]);
 
 /* "queued", "running", ... */
 const char *task_status_name(enum task_status s);
