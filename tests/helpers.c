@@ -48,6 +48,16 @@ void ts_start(test_server *t, void (*cfg_edit)(config *c))
     cr_assert_eq(pthread_create(&t->thread, NULL, run_loop, t), 0);
 }
 
+int ts_returned_within(test_server *t, double secs)
+{
+    double t0 = now_secs();
+    while (now_secs() - t0 < secs) {
+        if (pthread_tryjoin_np(t->thread, NULL) == 0) return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
 void ts_stop(test_server *t)
 {
     server_stop(t->s);

@@ -21,6 +21,9 @@ typedef struct test_server {
 
 /* Defaults with port 0 and 2 workers; then cfg_edit (may be NULL) adjusts. */
 void ts_start(test_server *t, void (*cfg_edit)(config *c));
+/* Waits (bounded) for t's loop thread to return by itself (a drain); 1 if
+ * it did (the thread is then joined), 0 after secs. */
+int ts_returned_within(test_server *t, double secs);
 /* Stops the loop, joins its thread and frees the server. */
 void ts_stop(test_server *t);
 

@@ -17,17 +17,6 @@ static void grace_half_second(config *c)
     c->grace = 0.5;
 }
 
-/* Waits (bounded) for the loop thread to return by itself. */
-static int loop_returned_within(double secs)
-{
-    double t0 = now_secs();
-    while (now_secs() - t0 < secs) {
-        if (pthread_tryjoin_np(ts.thread, NULL) == 0) return 1;
-        usleep(10000);
-    }
-    return 0;
-}
-
 static void free_server(void)
 {
     server_free(ts.s);
@@ -51,7 +40,7 @@ Test(drain, in_flight_finishes_new_refused, .timeout = 60)
     cr_assert_eq(http_header(&a.res, "Connection", conn, sizeof(conn)), 0);
     cr_assert_str_eq(conn, "close");
     http_res_free(&a.res);
-    cr_assert(loop_returned_within(5.0), "the loop did not stop once drained");
+    cr_assert(ts_returned_within(&ts, 5.0), "the loop did not stop once drained");
     free_server();
 }
 
@@ -69,7 +58,7 @@ Test(drain, grace_expiry_answers_503, .timeout = 60)
     cr_assert_str_eq(json_string_value(json_object_get(a.res.json, "detail")),
                      "server shutting down");
     http_res_free(&a.res);
-    cr_assert(loop_returned_within(5.0));
+    cr_assert(ts_returned_within(&ts, 5.0));
     free_server();
 }
 
@@ -100,6 +89,6 @@ Test(drain, readiness_fails_on_open_connections, .timeout = 60)
     http_join(&a);
     cr_assert_eq(a.res.status, 200);
     http_res_free(&a.res);
-    cr_assert(loop_returned_within(5.0));
+    cr_assert(ts_returned_within(&ts, 5.0));
     free_server();
 }

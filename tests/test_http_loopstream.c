@@ -335,16 +335,6 @@ Test(loopstream, clients_that_leave_are_forgotten)
 
 static const char END_EVENT[] = "event: end\ndata: {\"reason\":\"draining\"}\n\n";
 
-static int loop_returned_within(double secs)
-{
-    double t0 = now_secs();
-    while (now_secs() - t0 < secs) {
-        if (pthread_tryjoin_np(ts.thread, NULL) == 0) return 1;
-        usleep(10000);
-    }
-    return 0;
-}
-
 static void long_grace(config *c)
 {
     c->grace = 30;
@@ -364,7 +354,7 @@ Test(loopstream_drain, a_drain_ends_the_streams_at_once, .timeout = 60)
     cr_assert_eq(c.rc, CURLE_OK, "a clean end of the chunked body: %d", c.rc);
     cr_assert_geq(c.len, sizeof(END_EVENT) - 1);
     cr_assert_str_eq(c.body + c.len - (sizeof(END_EVENT) - 1), END_EVENT);
-    cr_assert(loop_returned_within(5.0), "the drain waited for the stream");
+    cr_assert(ts_returned_within(&ts, 5.0), "the drain waited for the stream");
     cr_assert_lt(now_secs() - t0, 2.0, "drained in %.2f s", now_secs() - t0);
     server_free(ts.s);
     ts.s = NULL;
