@@ -34,7 +34,7 @@ static void index_page(http_req *r)
 
 static void healthz(http_req *r)
 {
-    http_respond_data(r, 200, "application/json", strdup("{\"status\":\"ok\"}"), 15);
+    http_respond_static(r, 200, "application/json", "{\"status\":\"ok\"}", 15);
 }
 
 /* Reads app->draining, the one readiness switch (see app.h). */
@@ -47,7 +47,7 @@ static void readyz(http_req *r)
     else if (tq && !taskq_ready(tq))
         http_respond_busy(r, "task backend unavailable");
     else
-        http_respond_data(r, 200, "application/json", strdup("{\"status\":\"ready\"}"), 18);
+        http_respond_static(r, 200, "application/json", "{\"status\":\"ready\"}", 18);
 }
 
 static json_t *lag_json(const lag_summary *lag)

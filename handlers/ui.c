@@ -8,8 +8,7 @@
  *
  * Threads: the handler runs on the loop thread.
  */
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "common.h"
 #include "loopstream.h"
@@ -18,17 +17,11 @@
 extern const char iocpu_ui_html[];
 extern const unsigned long iocpu_ui_html_len;
 
-/* Copies the page (some 40 KB) per request: the HTTP layer frees what it sends. */
+/* The page is embedded in the binary and sent from there. */
 static void ui_page(http_req *r)
 {
-    char *page = malloc(iocpu_ui_html_len);
-    if (!page) {
-        http_respond_detail(r, 500, "out of memory");
-        return;
-    }
-    memcpy(page, iocpu_ui_html, iocpu_ui_html_len);
     http_add_header(r, "Cache-Control", "no-cache");
-    http_respond_data(r, 200, "text/html; charset=utf-8", page, iocpu_ui_html_len);
+    http_respond_static(r, 200, "text/html; charset=utf-8", iocpu_ui_html, iocpu_ui_html_len);
 }
 
 static const route ROUTES[] = {

@@ -42,11 +42,12 @@ typedef struct taskstore taskstore;
 
 struct app {
     config cfg;
-    unsigned index;    /* this loop's number: 0 .. nloops-1 */
-    size_t nloops;     /* loops of the server */
-    app *const *loops; /* every loop's app, by index (loops[0] owns the task store) */
-    mailbox *mbox;     /* calls from other threads into this loop */
-    loop_stats stats;  /* what other loops read (loopstats.h), under stats.mu */
+    unsigned index;      /* this loop's number: 0 .. nloops-1 */
+    char index_text[12]; /* index in decimal (the X-Iocpu-Loop header) */
+    size_t nloops;       /* loops of the server */
+    app *const *loops;   /* every loop's app, by index (loops[0] owns the task store) */
+    mailbox *mbox;       /* calls from other threads into this loop */
+    loop_stats stats;    /* what other loops read (loopstats.h), under stats.mu */
     loop *loop;
     executor *ex;
     taskstore *tasks; /* background tasks (handlers/taskstore.h): loop 0 only, else NULL */

@@ -253,16 +253,28 @@ static void set_response(http_req *r, unsigned status, struct MHD_Response *resp
     if (!r->in_handler) http_internal_resume(r);
 }
 
+static void respond_buffer(http_req *r, unsigned status, const char *ctype,
+                           struct MHD_Response *resp, size_t len)
+{
+    if (resp) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (resp && !r->responded && !r->response && !r->aborted) r->bytes = len;
+    set_response(r, status, resp);
+}
+
 void http_respond_data(http_req *r, unsigned status, const char *ctype, char *data, size_t len)
 {
     struct MHD_Response *resp =
         data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!resp)
-        free(data);
-    else
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if (resp && !r->responded && !r->response && !r->aborted) r->bytes = len;
-    set_response(r, status, resp);
+    if (!resp) free(data);
+    respond_buffer(r, status, ctype, resp, len);
+}
+
+void http_respond_static(http_req *r, unsigned status, const char *ctype, const char *data,
+                         size_t len)
+{
+    /* MHD only reads a PERSISTENT buffer; the cast drops a const its old API lacks */
+    respond_buffer(r, status, ctype,
+                   MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT), len);
 }
 
 void http_respond_json(http_req *r, unsigned status, json_t *body)
@@ -303,9 +315,7 @@ static void server_timing(http_req *r, char *out, size_t len)
  * or a test see how SO_REUSEPORT and a load balancer spread requests. */
 static void add_origin_headers(const app *a, struct MHD_Response *resp)
 {
-    char idx[16];
-    snprintf(idx, sizeof(idx), "%u", a->index);
-    MHD_add_response_header(resp, "X-Iocpu-Loop", idx);
+    MHD_add_response_header(resp, "X-Iocpu-Loop", a->index_text);
     if (a->cfg.replica_id[0]) MHD_add_response_header(resp, "X-Iocpu-Replica", a->cfg.replica_id);
 }
 

@@ -53,6 +53,9 @@ void http_add_timing(http_req *r, const char *name, double ms);
 void http_respond_json(http_req *r, unsigned status, json_t *body);
 /* Responds with malloc'ed data (consumed) of the given content type. */
 void http_respond_data(http_req *r, unsigned status, const char *ctype, char *data, size_t len);
+/* data outlives the response (a string constant, an embedded file): sent without a copy. */
+void http_respond_static(http_req *r, unsigned status, const char *ctype, const char *data,
+                         size_t len);
 /* {"detail": detail}. */
 void http_respond_detail(http_req *r, unsigned status, const char *detail);
 /* 422 {"detail":[...]} from the recorded validation errors. */

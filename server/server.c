@@ -304,6 +304,7 @@ static int lane_new(server *s, unsigned index, lane **out)
     lograte_init(&ln->mhd_log_rate, MHD_LOG_LINES_PER_S, 1000000000u);
     a->cfg = *cfg;
     a->index = index;
+    snprintf(a->index_text, sizeof(a->index_text), "%u", index);
     a->nloops = s->nloops;
     a->loops = s->apps;
     a->ex = s->ex;

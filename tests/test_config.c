@@ -90,7 +90,7 @@ Test(config, defaults)
     cr_assert_eq(c.max_ms, 60000);
     cr_assert_eq(c.max_connections, 16384);
     cr_assert_eq(c.conn_timeout, 30);
-    cr_assert_eq(c.conn_memory, 8192);
+    cr_assert_eq(c.conn_memory, 4096);
     cr_assert_eq(c.worker_nice, 10);
     cr_assert_eq(c.grace, 10.0);
     cr_assert_eq(c.access_log, 0);
@@ -424,9 +424,9 @@ Test(config, hardening_limits)
     config c;
     config_defaults(&c);
     cr_assert_eq(c.max_conn_per_ip, 0, "off by default");
-    cr_assert_eq(c.max_url, 4096);
-    cr_assert_eq(c.max_params, 64);
-    cr_assert_eq(c.max_header_bytes, 4096);
+    cr_assert_eq(c.max_url, 2048);
+    cr_assert_eq(c.max_params, 32);
+    cr_assert_eq(c.max_header_bytes, 3072);
     streams s;
     setenv("IOCPU_MAX_PARAMS", "7", 1);
     int rc = parse(
