@@ -40,14 +40,14 @@ typedef struct worker_arg {
 /* Jobs handed back to one loop: guarded by mu; efd is written under mu and
  * read by the owning thread. */
 typedef struct channel {
-    executor_job *done_head, *done_tail;
+    list_node done; /* executor_job.link_ */
     int efd;
 } channel;
 
 struct executor {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    executor_job *head, *tail; /* waiting jobs, oldest first */
+    list_node queue; /* waiting jobs (executor_job.link_), oldest first */
     channel *chans;
     size_t nchans;
     size_t queued, busy, queue_cap, nworkers;
@@ -77,16 +77,15 @@ static uint64_t thread_cpu_ns(void)
 /* Called with mu held. */
 static void unlink_queued(executor *ex, executor_job *j)
 {
-    if (j->prev_)
-        j->prev_->next_ = j->next_;
-    else
-        ex->head = j->next_;
-    if (j->next_)
-        j->next_->prev_ = j->prev_;
-    else
-        ex->tail = j->prev_;
-    j->prev_ = j->next_ = NULL;
+    list_remove(&j->link_);
     ex->queued--;
+}
+
+/* Called with mu held: the oldest waiting job, or NULL. */
+static executor_job *first_queued(executor *ex)
+{
+    list_node *n = list_first(&ex->queue);
+    return n ? list_entry(n, executor_job, link_) : NULL;
 }
 
 /* Called with mu held: appends j to its channel's completed list, waking that
@@ -95,16 +94,12 @@ static void push_done(executor *ex, executor_job *j)
 {
     channel *c = &ex->chans[j->channel];
     j->state_ = JOB_FINISHED;
-    j->next_ = NULL;
-    if (c->done_tail) {
-        c->done_tail->next_ = j;
-    } else {
-        c->done_head = j;
+    if (list_empty(&c->done)) {
         uint64_t one = 1;
         ssize_t r = write(c->efd, &one, sizeof(one));
         (void)r; /* EAGAIN: the counter is saturated, the loop wakes anyway */
     }
-    c->done_tail = j;
+    list_insert_tail(&c->done, &j->link_);
 }
 
 static void *worker_main(void *p)
@@ -120,10 +115,10 @@ static void *worker_main(void *p)
 
     pthread_mutex_lock(&ex->mu);
     for (;;) {
-        while (!ex->head && !ex->stopping)
+        while (list_empty(&ex->queue) && !ex->stopping)
             pthread_cond_wait(&ex->cv, &ex->mu);
-        if (!ex->head) break; /* stopping and nothing queued */
-        executor_job *j = ex->head;
+        executor_job *j = first_queued(ex);
+        if (!j) break; /* stopping and nothing queued */
         unlink_queued(ex, j);
         j->state_ = JOB_RUNNING;
         j->worker = a->index;
@@ -166,6 +161,7 @@ int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int 
     if (workers < 1 || queue_cap < 1 || channels < 1) return -EINVAL;
     executor *ex = calloc(1, sizeof(*ex));
     if (!ex) return -ENOMEM;
+    list_init(&ex->queue);
     ex->queue_cap = queue_cap;
     ex->nice_delta = nice_delta;
     ex->threads = calloc(workers, sizeof(*ex->threads));
@@ -176,6 +172,7 @@ int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int 
         goto err_alloc;
     }
     for (; ex->nchans < channels; ex->nchans++) {
+        list_init(&ex->chans[ex->nchans].done);
         ex->chans[ex->nchans].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (ex->chans[ex->nchans].efd < 0) {
             err = -errno;
@@ -213,8 +210,8 @@ void executor_free(executor *ex)
     if (!ex) return;
     pthread_mutex_lock(&ex->mu);
     ex->stopping = 1;
-    while (ex->head) {
-        executor_job *j = ex->head;
+    executor_job *j;
+    while ((j = first_queued(ex))) {
         unlink_queued(ex, j);
         ex->cancelled++;
         push_done(ex, j);
@@ -250,13 +247,7 @@ int executor_submit(executor *ex, executor_job *j)
     j->started_ns = j->finished_ns = j->cpu_ns = 0;
     j->worker = -1;
     j->state_ = JOB_QUEUED;
-    j->next_ = NULL;
-    j->prev_ = ex->tail;
-    if (ex->tail)
-        ex->tail->next_ = j;
-    else
-        ex->head = j;
-    ex->tail = j;
+    list_insert_tail(&ex->queue, &j->link_);
     ex->queued++;
     ex->submitted++;
     pthread_cond_signal(&ex->cv);
@@ -314,20 +305,20 @@ size_t executor_channel_run_done(executor *ex, size_t ch)
     channel *c = &ex->chans[ch];
     while (read(c->efd, &n, sizeof(n)) > 0) {
     }
+    list_node done, *node;
+    list_init(&done);
     pthread_mutex_lock(&ex->mu);
-    executor_job *j = c->done_head;
-    c->done_head = c->done_tail = NULL;
+    list_splice_tail(&done, &c->done);
     pthread_mutex_unlock(&ex->mu);
     size_t ran = 0;
-    while (j) {
-        executor_job *next = j->next_;
+    while ((node = list_first(&done))) {
+        executor_job *j = list_entry(node, executor_job, link_);
         int status = j->started_ns ? 0 : -ECANCELED;
         j->state_ = JOB_IDLE;
-        j->next_ = NULL;
+        list_remove(node);
         if (ex->observer) ex->observer(ex->observer_arg, j, status);
         j->done(j, status); /* may free or resubmit j */
         ran++;
-        j = next;
     }
     return ran;
 }

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
+
 typedef struct executor executor;
 typedef struct executor_job executor_job;
 
@@ -41,7 +43,7 @@ struct executor_job {
     uint64_t cpu_ns;                             /* thread CPU time spent in work() */
     int worker;                                  /* index of the worker that ran it, or -1 */
     /* private */
-    executor_job *prev_, *next_;
+    list_node link_; /* in the queue or a completed list */
     int state_;
 };
 

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../executor/cpu_heavy.h"
+#include "cpu_heavy.h"
 #include "common.h"
+#include "handlers.h"
 
 typedef struct cpu_call cpu_call;
 
@@ -256,8 +257,8 @@ static const route ROUTES[] = {
      "(no GIL), speedup ~ cores"},
 };
 
-const route *cpu_routes(size_t *n)
-{
-    *n = sizeof(ROUTES) / sizeof(ROUTES[0]);
-    return ROUTES;
-}
+const http_group cpu_group = {
+    .name = "cpu",
+    .routes = ROUTES,
+    .nroutes = sizeof(ROUTES) / sizeof(ROUTES[0]),
+};

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "handlers.h"
 
 enum io_kind { IO_JOB, IO_GATHER, IO_SEQUENTIAL, IO_AS_COMPLETED, IO_CANCEL, IO_WAIT_FOR, IO_SEM };
 
@@ -458,8 +459,8 @@ static const route ROUTES[] = {
      "at once"},
 };
 
-const route *io_routes(size_t *n)
-{
-    *n = sizeof(ROUTES) / sizeof(ROUTES[0]);
-    return ROUTES;
-}
+const http_group io_group = {
+    .name = "io",
+    .routes = ROUTES,
+    .nroutes = sizeof(ROUTES) / sizeof(ROUTES[0]),
+};

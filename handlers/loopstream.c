@@ -2,13 +2,14 @@
  * loopstream.c - GET /loop/stream (see loopstream.h).
  *
  * DESIGN
- * One hub per server (app->loopstream) holds the open streams and one shared
+ * One hub per loop (the state of the ui group on that loop, made by
+ * loopstream_init) holds the open streams and one shared
  * ticker, a loop timer re-armed a period after it fired (a stall gives one
  * late event, not a burst of catch-up ones). Each tick takes one sample and
  * writes the same event text into every stream; between ticks every stream's
  * connection is suspended by the HTTP layer, so no thread waits and nothing
  * spins. The first subscriber creates the hub and arms the ticker; the last
- * one to leave cancels it and frees the hub: an idle server has neither.
+ * one to leave cancels it and empties the hub: an idle loop arms nothing.
  *
  * A subscriber is the request's ctx, so it leaves when its request ends: the
  * client went away (the suspended socket reports it at once), the server
@@ -25,6 +26,7 @@
  */
 #include "loopstream.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,16 +39,16 @@ typedef struct loopstream loopstream;
 
 typedef struct sub {
     http_req *r;
-    loopstream *hub; /* NULL once detached (ended by a drain, or the hub is gone) */
-    struct sub *prev, *next;
+    loopstream *hub; /* NULL once detached (ended by a drain, or the hub stopped) */
+    list_node link;  /* in hub->subs */
 } sub;
 
 struct loopstream {
     app *a;
     timer tick;
-    uint64_t last_ns; /* when the previous tick took its sample (or the hub began) */
+    uint64_t last_ns; /* when the previous tick took its sample (or the first stream began) */
     uint64_t seq;     /* id of the last event */
-    sub *subs;
+    list_node subs;
     size_t n;
 };
 
@@ -88,18 +90,10 @@ static void detach(sub *s)
 {
     loopstream *h = s->hub;
     if (!h) return;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        h->subs = s->next;
-    if (s->next) s->next->prev = s->prev;
-    s->prev = s->next = NULL;
+    list_remove(&s->link);
     s->hub = NULL;
-    if (--h->n == 0) { /* the last one out stops the ticker */
+    if (--h->n == 0) /* the last one out stops the ticker */
         loop_timer_cancel(h->a->loop, &h->tick);
-        h->a->loopstream = NULL;
-        free(h);
-    }
 }
 
 /* The request's ctx free: runs once when the request ends, however it ends. */
@@ -110,11 +104,11 @@ static void sub_free(void *p)
     free(s);
 }
 
-/* Ends every stream, after a last event if one is given; frees the hub. */
+/* Ends every stream, after a last event if one is given. */
 static void end_all(loopstream *h, const char *last)
 {
-    for (size_t left = h->n; left > 0; left--) { /* the last detach frees h: count, not h */
-        sub *s = h->subs;
+    while (!list_empty(&h->subs)) {
+        sub *s = list_entry(list_first(&h->subs), sub, link);
         if (last) http_stream_write(s->r, last, strlen(last));
         http_stream_end(s->r);
         detach(s);
@@ -136,24 +130,39 @@ static void on_tick(timer *t)
         end_all(h, NULL); /* out of memory: end the streams rather than go silent */
         return;
     }
-    for (sub *s = h->subs; s; s = s->next) /* writes never end a request on the spot */
-        http_stream_write(s->r, ev.p, ev.len);
+    list_node *n;
+    list_foreach(n, &h->subs) /* writes never end a request on the spot */
+        http_stream_write(list_entry(n, sub, link)->r, ev.p, ev.len);
     buf_free(&ev);
 }
 
-static loopstream *hub_get(app *a)
+int loopstream_init(app *a, void *shared, void **state)
 {
-    if (a->loopstream) return a->loopstream;
+    (void)shared;
     loopstream *h = calloc(1, sizeof(*h));
-    if (!h) return NULL;
+    if (!h) return -ENOMEM;
     h->a = a;
+    list_init(&h->subs);
+    *state = h;
+    return 0;
+}
+
+void loopstream_free(void *state)
+{
+    loopstream *h = state;
+    if (!h) return;
+    loop_timer_cancel(h->a->loop, &h->tick);
+    while (!list_empty(&h->subs)) /* streams still open (their requests end later) */
+        detach(list_entry(list_first(&h->subs), sub, link));
+    free(h);
+}
+
+/* The first stream of an idle hub starts the ticker. 0 or -ENOMEM. */
+static int hub_start(loopstream *h)
+{
+    if (h->n) return 0;
     h->last_ns = loop_now_ns();
-    if (loop_timer_start(a->loop, &h->tick, PERIOD_NS, on_tick, h) < 0) {
-        free(h);
-        return NULL;
-    }
-    a->loopstream = h;
-    return h;
+    return loop_timer_start(h->a->loop, &h->tick, PERIOD_NS, on_tick, h);
 }
 
 void loopstream_subscribe(http_req *r)
@@ -163,18 +172,16 @@ void loopstream_subscribe(http_req *r)
         http_respond_busy(r, "draining");
         return;
     }
+    loopstream *h = http_group_state(r);
     sub *s = calloc(1, sizeof(*s));
-    loopstream *h = s ? hub_get(a) : NULL;
-    if (!h) {
+    if (!s || !h || hub_start(h) < 0) {
         free(s);
         http_respond_detail(r, 500, "out of memory");
         return;
     }
     s->r = r;
     s->hub = h;
-    s->next = h->subs;
-    if (h->subs) h->subs->prev = s;
-    h->subs = s;
+    list_insert_head(&h->subs, &s->link);
     h->n++;
     http_set_ctx(r, s, sub_free);
 

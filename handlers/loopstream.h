@@ -18,11 +18,15 @@
 #ifndef IOCPU_LOOPSTREAM_H
 #define IOCPU_LOOPSTREAM_H
 
-#include "../server/http.h"
+#include "http.h"
 
 #define LOOPSTREAM_PERIOD_MS 100
 
 /* The handler of GET /loop/stream: subscribes the request (503 while draining). */
 void loopstream_subscribe(http_req *r);
+
+/* The ui group's per-loop state: this loop's hub of streams (group.h hooks). */
+int loopstream_init(app *a, void *shared, void **state);
+void loopstream_free(void *state);
 
 #endif

@@ -14,8 +14,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "../server/config.h"
-#include "../server/http.h"
+#include "config.h"
+#include "http.h"
 
 /*
  * Builds the document for cfg and the route table (routes, n). Returns a new

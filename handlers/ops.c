@@ -10,19 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../server/metrics.h"
-#include "../server/prom.h"
-#include "../server/router.h"
+#include "app_stats.h"
 #include "common.h"
-#include "taskq.h"
+#include "handlers.h"
+#include "metrics.h"
 #include "openapi.h"
+#include "prom.h"
+#include "router.h"
 
 #define LESSON "IO-bound work on the event loop, CPU-bound work on a worker pool"
 
 static void index_page(http_req *r)
 {
     size_t n;
-    const route *const *all = router_all(&n);
+    const route *const *all = router_all(http_app(r)->router, &n);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "method", all[i]->method, "path",
@@ -37,15 +38,12 @@ static void healthz(http_req *r)
     http_respond_static(r, 200, "application/json", "{\"status\":\"ok\"}", 15);
 }
 
-/* Reads app->draining, the one readiness switch (see app.h). */
+/* The readiness switch (app->draining) and every group's own (app_unready). */
 static void readyz(http_req *r)
 {
-    app *a = http_app(r);
-    const taskq *tq = a->loops[0]->taskq; /* set before the loops start */
-    if (atomic_load(&a->draining))
-        http_respond_busy(r, "draining");
-    else if (tq && !taskq_ready(tq))
-        http_respond_busy(r, "task backend unavailable");
+    const char *why = app_unready(http_app(r));
+    if (why)
+        http_respond_busy(r, why);
     else
         http_respond_static(r, 200, "application/json", "{\"status\":\"ready\"}", 18);
 }
@@ -77,7 +75,7 @@ static void loop_state(http_req *r)
 {
     app *a = http_app(r);
     loops_view v;
-    if (loopstats_gather(a, &v) < 0) {
+    if (app_gather(a, &v) < 0) {
         http_respond_detail(r, 500, "out of memory");
         return;
     }
@@ -97,13 +95,11 @@ static void loop_state(http_req *r)
     http_respond_json(r, 200, o);
 }
 
-/* The body budget of every loop together (each has its share, app.h). */
-static uint64_t body_budget(const app *a)
+/* Each group's own families (the task queue's, ...). */
+static void groups_metrics(app *a, buf *b)
 {
-    uint64_t sum = 0;
-    for (size_t i = 0; i < a->nloops; i++)
-        sum += a->loops[i]->body_budget;
-    return sum;
+    for (size_t i = 0; i < a->groups.n; i++)
+        if (a->groups.v[i]->metrics) a->groups.v[i]->metrics(a->group_state[i], b);
 }
 
 /* Every loop's metrics summed, then the per-loop families. */
@@ -111,7 +107,7 @@ static void metrics_page(http_req *r)
 {
     app *a = http_app(r);
     loops_view v;
-    if (loopstats_gather(a, &v) < 0) {
+    if (app_gather(a, &v) < 0) {
         http_respond_detail(r, 500, "out of memory");
         return;
     }
@@ -120,19 +116,18 @@ static void metrics_page(http_req *r)
         .requests_in_flight = v.total.requests,
         .suspended = v.total.suspended,
         .active_timers = v.total.active_timers,
-        .tasks = v.tasks,
         .access_log_lines = v.total.log_lines,
         .access_log_dropped = v.total.log_dropped,
         .body_buffered = v.total.body_buffered,
-        .body_budget = body_budget(a),
+        .body_budget = a->body_budget_total,
         .rx_timeouts = v.total.rx_timeouts,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };
     executor_get_stats(a->ex, &live.ex);
-    if (a->loops[0]->taskq) taskq_metrics(a->loops[0]->taskq, &live.taskq);
     buf b = BUF_INIT;
     metrics_render(v.sum, &live, &b);
+    groups_metrics(a, &b);
     loopstats_render(&v, &b);
     loopstats_view_free(&v);
     if (b.oom) {
@@ -148,7 +143,7 @@ static void metrics_page(http_req *r)
 static void openapi(http_req *r)
 {
     size_t n;
-    const route *const *all = router_all(&n);
+    const route *const *all = router_all(http_app(r)->router, &n);
     json_t *doc = openapi_document(&http_app(r)->cfg, all, n);
     if (doc)
         http_respond_json(r, 200, doc);
@@ -170,8 +165,8 @@ static const route ROUTES[] = {
      "server's limits"},
 };
 
-const route *ops_routes(size_t *n)
-{
-    *n = sizeof(ROUTES) / sizeof(ROUTES[0]);
-    return ROUTES;
-}
+const http_group ops_group = {
+    .name = "ops",
+    .routes = ROUTES,
+    .nroutes = sizeof(ROUTES) / sizeof(ROUTES[0]),
+};

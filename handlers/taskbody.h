@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../server/params.h"
-#include "taskstore.h"
+#include "params.h"
+#include "task.h"
 
 typedef struct taskbody_limits {
     double max_delay;       /* io: delay in [0, max_delay] */

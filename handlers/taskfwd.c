@@ -1,5 +1,5 @@
 /*
- * taskfwd.c - forwarding /tasks operations to the loop that owns the store.
+ * taskfwd.c - forwarding /tasks operations to the loop that owns the backend.
  *
  * DESIGN
  * A task_call is one operation in flight. It is owned by exactly one thread
@@ -8,9 +8,9 @@
  *   1. origin loop: taskfwd_forward() fills `q`, suspends the request and
  *      posts the call to loop 0's mailbox;
  *   2. loop 0 (at_owner): runs the operation; an immediate answer goes
- *      straight back, a GET ?wait= sits in loop 0's `fwd` list (counted in
- *      nfwd, so a drain waits for it) until the task ends or the wait is
- *      over; then the call is posted to the origin's mailbox;
+ *      straight back, a GET ?wait= sits in loop 0's `calls` list (so a drain
+ *      waits for it) until the task ends or the wait is over; then the call
+ *      is posted to the origin's mailbox;
  *   3. origin loop (at_origin): answers the request if it is still there,
  *      and frees the call.
  * `r` is only ever read or written on the origin loop: when the request ends
@@ -25,20 +25,31 @@
 
 #include <stdlib.h>
 
+#include "taskreply.h"
+
 typedef struct task_call task_call;
 
 struct task_call {
-    mail m;                 /* first: the mail is the call */
-    task_request q;         /* written on the origin, read on loop 0 */
-    task_wait tw;           /* loop 0 runs it; tw.out travels back */
-    app *origin;            /* read-only */
-    http_req *r;            /* origin loop only; NULL once the request ended */
-    task_call *prev, *next; /* loop 0's fwd list, while waiting there */
+    mail m;          /* first: the mail is the call */
+    task_request q;  /* written on the origin, read on loop 0 */
+    task_wait tw;    /* loop 0 runs it; tw.out travels back */
+    taskfwd *origin; /* the origin loop's forwarder (read-only) */
+    http_req *r;     /* origin loop only; NULL once the request ended */
+    list_node link;  /* loop 0's calls, while waiting there */
 };
+
+void taskfwd_init(taskfwd *f, app *a, taskfwd *owner, task_backend *b)
+{
+    f->a = a;
+    f->owner = owner;
+    f->b = b;
+    list_init(&f->calls);
+    f->ncalls = 0;
+}
 
 static void call_free(task_call *c)
 {
-    taskops_outcome_free(&c->tw.out);
+    task_outcome_free(&c->tw.out);
     free(c);
 }
 
@@ -48,7 +59,7 @@ static void at_origin(mail *m, int dropped)
     task_call *c = (task_call *)m;
     if (!dropped && c->r) {
         http_set_ctx(c->r, NULL, NULL); /* the call is freed here, not with the request */
-        tasks_respond(c->r, &c->tw.out);
+        taskreply_send(c->r, &c->tw.out);
     }
     call_free(c);
 }
@@ -56,25 +67,15 @@ static void at_origin(mail *m, int dropped)
 static void send_back(task_call *c)
 {
     c->m.fn = at_origin;
-    mailbox_post(c->origin->mbox, &c->m);
-}
-
-static void unlink_fwd(app *owner, task_call *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        owner->fwd = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    owner->nfwd--;
+    app_post(c->origin->a, c->origin->a->index, &c->m);
 }
 
 /* Loop 0: a forwarded GET's wait is over. */
 static void owner_finish(task_wait *tw)
 {
     task_call *c = tw->data;
-    unlink_fwd(c->origin->loops[0], c);
+    list_remove(&c->link);
+    c->origin->owner->ncalls--;
     send_back(c);
 }
 
@@ -82,21 +83,19 @@ static void owner_finish(task_wait *tw)
 static void at_owner(mail *m, int dropped)
 {
     task_call *c = (task_call *)m;
-    app *owner = c->origin->loops[0];
+    taskfwd *owner = c->origin->owner;
     if (dropped) {
         call_free(c);
         return;
     }
     c->tw.finish = owner_finish;
     c->tw.data = c;
-    if (taskops_start(owner, &c->q, &c->tw)) {
+    if (task_backend_run(owner->b, &c->q, &c->tw)) {
         send_back(c);
         return;
     }
-    c->next = owner->fwd;
-    if (owner->fwd) owner->fwd->prev = c;
-    owner->fwd = c;
-    owner->nfwd++;
+    list_insert_head(&owner->calls, &c->link);
+    owner->ncalls++;
 }
 
 /* Origin loop: the request ended before the answer came back. */
@@ -106,16 +105,15 @@ static void detach(void *p)
     c->r = NULL;
 }
 
-void taskfwd_forward(http_req *r, const task_request *q)
+void taskfwd_forward(taskfwd *f, http_req *r, const task_request *q)
 {
-    app *a = http_app(r);
     task_call *c = calloc(1, sizeof(*c));
     if (!c) {
         http_respond_detail(r, 500, "out of memory");
         return;
     }
     c->q = *q;
-    c->origin = a;
+    c->origin = f;
     c->r = r;
     if (http_defer(r) < 0) {
         free(c);
@@ -124,21 +122,23 @@ void taskfwd_forward(http_req *r, const task_request *q)
     }
     http_set_ctx(r, c, detach);
     c->m.fn = at_owner;
-    mailbox_post(a->loops[0]->mbox, &c->m);
+    app_post(f->a, 0, &c->m);
 }
 
-void taskfwd_expire_all(app *owner)
+void taskfwd_expire_all(taskfwd *owner)
 {
-    while (owner->fwd) /* each expiry unlinks its call and sends it back */
-        taskops_wait_expire(&owner->fwd->tw);
+    list_node *n, *next;
+    list_foreach_safe(n, next, &owner->calls) /* each expiry unlinks its call, sends it back */
+        task_backend_wait_expire(owner->b, &list_entry(n, task_call, link)->tw);
 }
 
-void taskfwd_free_all(app *owner)
+void taskfwd_free_all(taskfwd *owner)
 {
-    while (owner->fwd) {
-        task_call *c = owner->fwd;
-        taskops_wait_cancel(&c->tw);
-        unlink_fwd(owner, c);
+    while (!list_empty(&owner->calls)) {
+        task_call *c = list_entry(list_first(&owner->calls), task_call, link);
+        task_backend_wait_cancel(owner->b, &c->tw);
+        list_remove(&c->link);
+        owner->ncalls--;
         call_free(c);
     }
 }

@@ -1,279 +1,81 @@
 /*
  * tasks.c - the task endpoints: create_task, await (with a timeout), cancel
- * and list, over HTTP. The tasks themselves live in the store (taskstore.c),
- * which outlives any request: a request only looks a task up, and a waiting
- * request (?wait=) is a waiter of the task plus a timer of its own.
+ * and list, over HTTP, and the task group that owns the backend. This file
+ * only parses, forwards and answers: the tasks themselves live in the
+ * backend (tasks/backend.h: the memory store or the Redis queue), which
+ * outlives any request.
  *
- * Threads: a request is validated on the loop that received it. The store
- * (app->tasks) lives on loop 0 and is only touched there: on loop 0 the
- * operation runs at once (taskops_start); any other loop forwards it to loop
- * 0 and answers when the outcome comes back (taskfwd.c). The only state a
- * local request owns is its local_wait (freed with the request through
- * http_set_ctx, which detaches it from the task and disarms its timer, so a
- * client that leaves while waiting does not touch the task).
+ * Threads: a request is validated on the loop that received it. The backend
+ * lives on loop 0 and is driven only there: on loop 0 the operation runs at
+ * once (task_backend_run); any other loop forwards it to loop 0 and answers
+ * when the outcome comes back (taskfwd.c). The only state a local request
+ * owns is its local_wait (freed with the request through http_set_ctx,
+ * which detaches it from the backend, so a client that leaves while waiting
+ * does not touch the task).
  *
- * Ids: with --replica-id R the ids this server hands out are "R-<32 hex>",
- * so a proxy can route /tasks/<id> to the replica that holds the task; an
- * id without this replica's prefix is unknown here (404), never another
- * task.
+ * Shared state (tasks_shared, one per server): the backend pointer, set by
+ * loop 0's init before any loop runs (read-only afterwards; other loops only
+ * call its ready()); loop 0's forwarder, touched only by loop 0; and the
+ * backend's metrics text, written by loop 0 when it publishes (every 100 ms)
+ * and read by any loop under `mu`.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "handlers.h"
+#include "memory.h"
+#include "redis_backend.h"
 #include "taskbody.h"
 #include "taskfwd.h"
-#include "taskops.h"
-#include "taskq.h"
-#include "taskstore.h"
+#include "taskreply.h"
 
 #define LIST_DEFAULT 20
 #define LIST_MAX 1000
 
-/* --- rendering ------------------------------------------------------------ */
+typedef struct tasks_shared {
+    task_backend *backend; /* loop 0 drives it; ready() from any loop */
+    taskfwd *owner;        /* loop 0's forwarder */
+    pthread_mutex_t mu;
+    buf metrics; /* guarded by mu: the backend's families as loop 0 last published them */
+} tasks_shared;
 
-json_t *task_view_json(const task_view *v, const char *public_id)
-{
-    const task_spec *s = &v->spec;
-    int io = s->kind == TASK_IO;
-    json_t *o = json_pack("{s:s,s:s,s:s}", "id", public_id, "kind", io ? "io" : "cpu", "status",
-                          task_status_name(v->status));
-    if (io) {
-        json_object_set_new(o, "delay", json_real(s->delay));
-    } else {
-        json_object_set_new(o, "n", json_integer((json_int_t)s->n));
-        if (s->ms)
-            json_object_set_new(o, "ms", json_integer((json_int_t)s->ms));
-        else
-            json_object_set_new(o, "iterations", json_integer((json_int_t)s->iterations));
-    }
-    if (v->status == TASK_DONE && io) {
-        json_object_set_new(o, "result", json_fmt_delay("task done after ", s->delay, "s"));
-    } else if (v->status == TASK_DONE) {
-        json_object_set_new(o, "result", json_integer((json_int_t)v->sum));
-        if (s->ms) /* the iterations that fitted in the CPU time */
-            json_object_set_new(o, "iterations", json_integer((json_int_t)v->iterations));
-    }
-    if (v->status == TASK_FAILED)
-        json_object_set_new(o, "error",
-                            json_string(v->error_msg ? v->error_msg : strerror(-v->error)));
-    json_object_set_new(o, "created_at", json_real(v->created_at));
-    if (v->has_started) json_object_set_new(o, "started_at", json_real(v->started_at));
-    if (v->has_finished) json_object_set_new(o, "finished_at", json_real(v->finished_at));
-    if (v->has_started && v->has_finished) json_object_set_new(o, "elapsed", json_real(v->elapsed));
-    if (v->attempts) json_object_set_new(o, "attempts", json_integer((json_int_t)v->attempts));
-    if (v->runner) json_object_set_new(o, "runner", json_string(v->runner));
-    return o;
-}
-
-static json_t *task_json(app *a, task *t)
-{
-    task_view v;
-    taskstore_view(a->tasks, t, &v);
-    char id[TASK_PATH_ID_MAX];
-    if (a->cfg.replica_id[0]) /* "<replica>-<hex>": routable to this replica (store_id) */
-        snprintf(id, sizeof(id), "%s-%s", a->cfg.replica_id, v.id);
-    else
-        snprintf(id, sizeof(id), "%s", v.id);
-    return task_view_json(&v, id);
-}
-
-/* --- running an operation on the store (the owner loop) -------------------- */
-
-/* The store id inside a client's id: with --replica-id, "<replica>-<hex>". */
-static const char *store_id(const app *a, const char *id)
-{
-    const char *rid = a->cfg.replica_id;
-    size_t n = strlen(rid);
-    if (!n) return id;
-    if (strncmp(id, rid, n) || id[n] != '-') return ""; /* another replica's: unknown here */
-    return id + n + 1;
-}
-
-static void outcome(task_outcome *o, unsigned status, json_t *body)
-{
-    o->status = status;
-    o->body = body;
-}
-
-static void outcome_detail(task_outcome *o, unsigned status, const char *detail)
-{
-    outcome(o, status, json_pack("{s:s}", "detail", detail));
-    o->retry_after = status == 503;
-}
-
-static void op_create(app *a, const task_request *q, task_outcome *o)
-{
-    task *t;
-    int rc = taskstore_create(a->tasks, &q->spec, &t);
-    if (rc == -ENOSPC) {
-        outcome_detail(o, 503, "too many tasks");
-    } else if (rc == -EAGAIN) {
-        outcome_detail(o, 503, "executor queue full");
-    } else if (rc < 0) {
-        outcome_detail(o, 500, strerror(-rc));
-    } else {
-        json_t *body = task_json(a, t);
-        snprintf(o->location, sizeof(o->location), "/tasks/%s",
-                 json_string_value(json_object_get(body, "id")));
-        outcome(o, 202, body);
-    }
-}
-
-static void op_cancel(app *a, task *t, task_outcome *o)
-{
-    if (taskstore_cancel(a->tasks, t) == -EALREADY)
-        outcome_detail(o, 409, "task already finished");
-    else
-        outcome(o, 200, task_json(a, t));
-}
-
-static void op_list(app *a, uint64_t limit, task_outcome *o)
-{
-    json_t *list = json_array();
-    size_t n = 0;
-    for (task *t = taskstore_newest(a->tasks); t && n < limit; t = taskstore_older(t), n++)
-        json_array_append_new(list, task_json(a, t));
-    taskstore_stats st;
-    taskstore_get_stats(a->tasks, &st);
-    outcome(o, 200,
-            json_pack("{s:o,s:I,s:I}", "tasks", list, "count", (json_int_t)n, "total",
-                      (json_int_t)(st.live + st.finished)));
-}
-
-static void wait_woken(task_waiter *w, task *t)
-{
-    task_wait *tw = w->data;
-    loop_timer_cancel(tw->owner_->loop, &tw->tm_);
-    tw->armed_ = 0;
-    outcome(&tw->out, 200, task_json(tw->owner_, t));
-    tw->finish(tw);
-}
-
-static void wait_timed_out(timer *tm)
-{
-    task_wait *tw = tm->data;
-    taskstore_unwatch(&tw->w_);
-    tw->armed_ = 0;
-    outcome(&tw->out, 200, task_json(tw->owner_, tw->task_)); /* still queued or running */
-    tw->finish(tw);
-}
-
-/* GET: at once, or once the task ends or the wait is over. */
-static int op_get(app *a, task *t, double wait, task_wait *tw)
-{
-    if (wait > 0) {
-        tw->owner_ = a;
-        tw->task_ = t;
-        tw->w_.cb = wait_woken;
-        tw->w_.data = tw;
-        int rc = taskstore_watch(a->tasks, t, &tw->w_);
-        if (rc == 0) {
-            rc = loop_timer_start(a->loop, &tw->tm_, secs_to_ns(wait), wait_timed_out, tw);
-            if (rc < 0) taskstore_unwatch(&tw->w_);
-        }
-        if (rc == 0) {
-            tw->armed_ = 1;
-            return 0;
-        }
-        if (rc != -EALREADY) {
-            outcome_detail(&tw->out, 500, strerror(-rc));
-            return 1;
-        }
-    }
-    outcome(&tw->out, 200, task_json(a, t));
-    return 1;
-}
-
-int taskops_start(app *a, const task_request *q, task_wait *tw)
-{
-    memset(&tw->out, 0, sizeof(tw->out));
-    tw->armed_ = 0;
-    tw->rop_ = NULL;
-    if (a->taskq) return taskq_start(a->taskq, q, tw);
-    if (q->op == TASK_OP_CREATE) {
-        op_create(a, q, &tw->out);
-        return 1;
-    }
-    if (q->op == TASK_OP_LIST) {
-        op_list(a, q->limit, &tw->out);
-        return 1;
-    }
-    task *t = taskstore_find(a->tasks, store_id(a, q->id));
-    if (!t) {
-        outcome_detail(&tw->out, 404, "Not Found");
-        return 1;
-    }
-    if (q->op == TASK_OP_CANCEL) {
-        op_cancel(a, t, &tw->out);
-        return 1;
-    }
-    return op_get(a, t, q->wait, tw);
-}
-
-void taskops_wait_cancel(task_wait *tw)
-{
-    if (tw->rop_) taskq_wait_cancel(tw);
-    if (!tw->armed_) return;
-    taskstore_unwatch(&tw->w_); /* a waiter leaving never cancels the task */
-    loop_timer_cancel(tw->owner_->loop, &tw->tm_);
-    tw->armed_ = 0;
-}
-
-void taskops_wait_expire(task_wait *tw)
-{
-    if (tw->rop_) {
-        taskq_wait_expire(tw);
-        return;
-    }
-    if (!tw->armed_) return;
-    taskops_wait_cancel(tw);
-    outcome(&tw->out, 200, task_json(tw->owner_, tw->task_));
-    tw->finish(tw);
-}
-
-void taskops_outcome_free(task_outcome *o)
-{
-    json_decref(o->body);
-    o->body = NULL;
-}
+typedef struct tasks_loop {
+    app *a;
+    tasks_shared *sh;
+    taskfwd fwd;
+} tasks_loop;
 
 /* --- HTTP: validate, then run here (loop 0) or forward to loop 0 ----------- */
 
-void tasks_respond(http_req *r, task_outcome *o)
-{
-    if (o->location[0]) http_add_header(r, "Location", o->location);
-    if (o->retry_after) http_add_header(r, "Retry-After", "1");
-    http_respond_json(r, o->status, o->body);
-    o->body = NULL;
-}
-
 typedef struct local_wait {
     http_req *r;
+    task_backend *b;
     task_wait tw;
 } local_wait;
 
 static void local_finish(task_wait *tw)
 {
     local_wait *lw = tw->data;
-    tasks_respond(lw->r, &tw->out);
+    taskreply_send(lw->r, &tw->out);
 }
 
 static void local_free(void *p)
 {
     local_wait *lw = p;
-    taskops_wait_cancel(&lw->tw);
-    taskops_outcome_free(&lw->tw.out);
+    task_backend_wait_cancel(lw->b, &lw->tw);
+    task_outcome_free(&lw->tw.out);
     free(lw);
 }
 
-/* Runs q for r: on this loop when it owns the store, else through loop 0. */
+/* Runs q for r: on this loop when it owns the backend, else through loop 0. */
 static void run_op(http_req *r, const task_request *q)
 {
-    app *a = http_app(r);
-    if (a->index != 0) { /* loop 0 owns the store (or the Redis backend) */
-        taskfwd_forward(r, q);
+    tasks_loop *tl = http_group_state(r);
+    if (tl->a->index != 0) {
+        taskfwd_forward(&tl->fwd, r, q);
         return;
     }
     local_wait *lw = calloc(1, sizeof(*lw));
@@ -282,16 +84,17 @@ static void run_op(http_req *r, const task_request *q)
         return;
     }
     lw->r = r;
+    lw->b = tl->sh->backend;
     lw->tw.finish = local_finish;
     lw->tw.data = lw;
-    if (taskops_start(a, q, &lw->tw)) {
-        tasks_respond(r, &lw->tw.out);
+    if (task_backend_run(lw->b, q, &lw->tw)) {
+        taskreply_send(r, &lw->tw.out);
         free(lw);
         return;
     }
     http_set_ctx(r, lw, local_free); /* the request leaving detaches the wait */
     if (http_defer(r) < 0) {
-        taskops_wait_cancel(&lw->tw);
+        task_backend_wait_cancel(lw->b, &lw->tw);
         http_respond_detail(r, 500, "cannot wait");
     }
 }
@@ -368,32 +171,6 @@ static void tasks_list(http_req *r)
     run_op(r, &q);
 }
 
-void tasks_count(app *a, metrics_tasks *out)
-{
-    memset(out, 0, sizeof(*out));
-    for (task *t = taskstore_newest(a->tasks); t; t = taskstore_older(t)) {
-        task_view v;
-        taskstore_view(a->tasks, t, &v);
-        switch (v.status) {
-        case TASK_QUEUED:
-            out->queued++;
-            break;
-        case TASK_RUNNING:
-            out->running++;
-            break;
-        case TASK_DONE:
-            out->done++;
-            break;
-        case TASK_CANCELLED:
-            out->cancelled++;
-            break;
-        case TASK_FAILED:
-            out->failed++;
-            break;
-        }
-    }
-}
-
 static const route ROUTES[] = {
     {"POST", "/tasks", tasks_create,
      "asyncio.create_task: the job starts in the background, its id comes back at once (202)"},
@@ -405,8 +182,156 @@ static const route ROUTES[] = {
      "task.cancel(): a queued job leaves the queue, a running one stops at its next check"},
 };
 
-const route *tasks_routes(size_t *n)
+
+/* --- the group: the backend on loop 0, a forwarder on every loop ----------- */
+
+static const task_backend_type *const BACKENDS[] = {&task_memory_type, &task_redis_type};
+
+static int shared_new(const config *cfg, void **shared)
 {
-    *n = sizeof(ROUTES) / sizeof(ROUTES[0]);
-    return ROUTES;
+    tasks_shared *sh = calloc(1, sizeof(*sh));
+    if (!sh) return -ENOMEM;
+    int rc = -pthread_mutex_init(&sh->mu, NULL);
+    if (rc < 0) {
+        free(sh);
+        return rc;
+    }
+    *shared = sh;
+    return 0;
 }
+
+static void shared_free(void *p)
+{
+    tasks_shared *sh = p;
+    if (!sh) return;
+    pthread_mutex_destroy(&sh->mu);
+    buf_free(&sh->metrics);
+    free(sh);
+}
+
+static int open_backend(tasks_shared *sh, app *a)
+{
+    const config *cfg = &a->cfg;
+    task_env env = {
+        .loop = a->loop,
+        .ex = a->ex,
+        .channel = a->index,
+        .url = cfg->tasks_backend,
+        .replica_id = cfg->replica_id,
+        .max_live = (size_t)cfg->max_tasks,
+        .keep = (size_t)cfg->task_keep,
+        .ttl_s = cfg->task_ttl,
+        .attempts = cfg->task_attempts,
+        .claim_idle_s = cfg->task_claim_idle,
+    };
+    return task_backend_open(&sh->backend, BACKENDS, sizeof(BACKENDS) / sizeof(BACKENDS[0]), &env);
+}
+
+static int tasks_init(app *a, void *shared, void **state)
+{
+    tasks_shared *sh = shared;
+    tasks_loop *tl = calloc(1, sizeof(*tl));
+    if (!tl) return -ENOMEM;
+    tl->a = a;
+    tl->sh = sh;
+    *state = tl;
+    if (a->index != 0) { /* loop 0 ran first: the backend and its forwarder exist */
+        taskfwd_init(&tl->fwd, a, sh->owner, NULL);
+        return 0;
+    }
+    int rc = open_backend(sh, a);
+    if (rc < 0) {
+        free(tl);
+        *state = NULL;
+        return rc;
+    }
+    taskfwd_init(&tl->fwd, a, &tl->fwd, sh->backend);
+    sh->owner = &tl->fwd;
+    return 0;
+}
+
+/* Loop 0: the backend's families, for any loop's /metrics. */
+static void tasks_publish(void *state)
+{
+    tasks_loop *tl = state;
+    if (tl->a->index != 0) return;
+    task_backend *b = tl->sh->backend;
+    buf text = BUF_INIT;
+    b->type->metrics(b, &text);
+    pthread_mutex_lock(&tl->sh->mu);
+    buf old = tl->sh->metrics;
+    tl->sh->metrics = text;
+    pthread_mutex_unlock(&tl->sh->mu);
+    buf_free(&old);
+}
+
+static void tasks_metrics(void *state, buf *out)
+{
+    tasks_loop *tl = state;
+    pthread_mutex_lock(&tl->sh->mu);
+    buf_append(out, tl->sh->metrics.p, tl->sh->metrics.len);
+    pthread_mutex_unlock(&tl->sh->mu);
+}
+
+static const char *tasks_unready(void *state)
+{
+    tasks_loop *tl = state;
+    task_backend *b = tl->sh->backend; /* set before the loops started */
+    return b->type->ready(b) ? NULL : "task backend unavailable";
+}
+
+/* The hooks below act on loop 0, which owns the backend and the waits. */
+static task_backend *owned(void *state)
+{
+    tasks_loop *tl = state;
+    return tl && tl->a->index == 0 ? tl->sh->backend : NULL;
+}
+
+static void tasks_drain(void *state)
+{
+    task_backend *b = owned(state);
+    if (b) b->type->drain(b); /* claim no more jobs */
+}
+
+static void tasks_expire(void *state)
+{
+    if (owned(state)) taskfwd_expire_all(&((tasks_loop *)state)->fwd);
+}
+
+static size_t tasks_busy(void *state)
+{
+    task_backend *b = owned(state);
+    return b ? ((tasks_loop *)state)->fwd.ncalls + b->type->busy(b) : 0;
+}
+
+static void tasks_close(void *state)
+{
+    task_backend *b = owned(state);
+    if (!b) return;
+    taskfwd_free_all(&((tasks_loop *)state)->fwd); /* their requests are gone */
+    b->type->close(b); /* Redis: running jobs are abandoned, reclaimed elsewhere */
+}
+
+static void tasks_free(void *state)
+{
+    task_backend *b = owned(state);
+    if (b) b->type->free(b); /* after the executor: every job of it is back */
+    free(state);
+}
+
+const http_group tasks_group = {
+    .name = "tasks",
+    .routes = ROUTES,
+    .nroutes = sizeof(ROUTES) / sizeof(ROUTES[0]),
+    .shared_new = shared_new,
+    .shared_free = shared_free,
+    .init = tasks_init,
+    .publish = tasks_publish,
+    .drain = tasks_drain,
+    .expire = tasks_expire,
+    .busy = tasks_busy,
+    .unready = tasks_unready,
+    .metrics = tasks_metrics,
+    .close = tasks_close,
+    .free = tasks_free,
+};

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "handlers.h"
 #include "loopstream.h"
 
 /* Generated at build time from ui/ (see above). */
@@ -33,8 +34,10 @@ static const route ROUTES[] = {
      "each stream suspended between events (no thread held)"},
 };
 
-const route *ui_routes(size_t *n)
-{
-    *n = sizeof(ROUTES) / sizeof(ROUTES[0]);
-    return ROUTES;
-}
+const http_group ui_group = {
+    .name = "ui",
+    .routes = ROUTES,
+    .nroutes = sizeof(ROUTES) / sizeof(ROUTES[0]),
+    .init = loopstream_init,
+    .free = loopstream_free,
+};

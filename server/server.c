@@ -19,17 +19,19 @@
  *   - the executor: one pool of workers, one completion channel per lane (a
  *     job carries its lane's index as its channel, so its done() runs on the
  *     lane that submitted it; executor.h);
- *   - the task store: owned by lane 0; other lanes forward /tasks operations
- *     to it through lane 0's mailbox (handlers/taskfwd.c);
- *   - metrics: each lane keeps its own, guarded by its stats mutex, summed
- *     at scrape time (loopstats.h);
+ *   - the router, the handler groups and each group's shared state
+ *     (http/group.h; what a group owns on lane 0, like the task backend, is
+ *     reached from other lanes through mailboxes: app_post());
+ *   - the stats board: each lane's metrics and snapshot in its own slot,
+ *     under the slot's mutex, summed at scrape time (obs/loopstats.h);
  *   - drain_requested (atomic), running (atomic: lanes still looping).
  * Each iteration of a lane: MHD_get_timeout() bounds the wait, then
  * MHD_run() processes what is ready (MHD keeps edge-triggered connections on
  * an internal ready list).
  * Shutdown: server_stop() ends every loop at once; server_drain() (SIGTERM)
  * first lets requests finish on every lane, bounded by --grace (see
- * server.h). Lane 0 stops last: it keeps serving forwarded task operations
+ * server.h), and waits for what each group calls busy. Lane 0 stops last:
+ * it keeps serving what other lanes hand it (forwarded task operations)
  * until every other lane has stopped.
  * Observability lives on each lane: its lag probe is a loop timer, its job
  * metrics are taken by the executor observer as done() callbacks run there,
@@ -53,12 +55,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "../handlers/taskfwd.h"
-#include "../handlers/taskq.h"
-#include "../handlers/taskstore.h"
 #include "app.h"
+#include "app_stats.h"
+#include "http.h"
 #include "http_conn.h"
-#include "http_internal.h"
 #include "lograte.h"
 #include "router.h"
 
@@ -71,6 +71,7 @@
 typedef struct lane {
     app a; /* first: an app pointer is a lane pointer */
     server *s;
+    size_t groups_up;     /* groups whose init ran (and whose close and free will) */
     pthread_t thread;
     int started;          /* thread created (lanes 1..N-1) */
     int drain_started;    /* lane thread: its drain is under way */
@@ -82,9 +83,13 @@ typedef struct lane {
 struct server {
     config cfg;
     executor *ex;
+    http_groups groups;
+    void **shared; /* each group's server-wide state, by index */
+    router *router;
     size_t nloops;
     lane **lanes;
-    app **apps; /* the same, as apps (app.h: a->loops) */
+    mailbox **mailboxes; /* every lane's, by index (app.h: a->mailboxes) */
+    loop_stats *board;   /* every lane's published stats (app.h: a->board) */
     uint16_t port;
     atomic_int drain_requested; /* set by server_drain() from any thread */
     atomic_int running;         /* lanes whose loop has not returned yet */
@@ -108,10 +113,12 @@ static void on_final(timer *t)
 static void on_grace(timer *t)
 {
     lane *ln = t->data;
-    http_internal_expire_all(&ln->a);
-    taskfwd_expire_all(&ln->a); /* lane 0: forwarded waits answer now */
+    app *a = &ln->a;
+    http_expire_all(a);
+    for (size_t i = 0; i < a->groups.n; i++) /* what groups hold answers now */
+        if (a->groups.v[i]->expire) a->groups.v[i]->expire(a->group_state[i]);
     /* one more second to send the 503s and stream ends */
-    loop_timer_start(ln->a.loop, &ln->grace_timer, 1000000000u, on_final, ln);
+    loop_timer_start(a->loop, &ln->grace_timer, 1000000000u, on_final, ln);
 }
 
 static void start_drain(lane *ln)
@@ -119,7 +126,8 @@ static void start_drain(lane *ln)
     app *a = &ln->a;
     ln->drain_started = 1;
     atomic_store(&a->draining, 1);
-    if (a->taskq) taskq_drain(a->taskq); /* claim no more jobs */
+    for (size_t i = 0; i < a->groups.n; i++) /* no new background work */
+        if (a->groups.v[i]->drain) a->groups.v[i]->drain(a->group_state[i]);
     MHD_socket fd = MHD_quiesce_daemon(a->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* external-epoll mode: ours to close; new connections are refused */
@@ -136,8 +144,9 @@ static void start_drain(lane *ln)
 static int drained(lane *ln)
 {
     app *a = &ln->a;
-    if (a->nreqs || a->nfwd) return 0;
-    if (a->taskq && taskq_busy(a->taskq)) return 0; /* jobs claimed here finish and report */
+    if (a->nreqs) return 0;
+    for (size_t i = 0; i < a->groups.n; i++) /* forwarded calls, claimed jobs, ... */
+        if (a->groups.v[i]->busy && a->groups.v[i]->busy(a->group_state[i])) return 0;
     return a->index != 0 || atomic_load(&ln->s->running) == 1;
 }
 
@@ -163,9 +172,9 @@ static void on_lag_sample(void *arg, uint64_t lag_ns)
     app_stats_lock(a);
     metrics_loop_lag(a->metrics, (double)lag_ns / 1e9);
     app_stats_unlock(a);
-    if (++a->stats.lag_samples >= LOOPSTATS_PUBLISH_EVERY) {
-        a->stats.lag_samples = 0;
-        loopstats_publish(a);
+    if (++a->stats->lag_samples >= LOOPSTATS_PUBLISH_EVERY) {
+        a->stats->lag_samples = 0;
+        app_publish(a);
     }
 }
 
@@ -175,7 +184,7 @@ static void on_job_back(void *arg, const executor_job *j, int status)
 {
     server *s = arg;
     if (status != 0 || !j->started_ns || j->channel >= s->nloops) return;
-    app *a = s->apps[j->channel];
+    app *a = &s->lanes[j->channel]->a;
     app_stats_lock(a);
     metrics_job(a->metrics, (double)(j->started_ns - j->queued_ns) / 1e9,
                 (double)(j->finished_ns - j->started_ns) / 1e9);
@@ -250,15 +259,15 @@ static int start_daemon(lane *ln, uint16_t port)
     }
     /* --max-connections is for the whole server: each loop gets its share */
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
-    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_internal_on_request, a,
+    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_on_request, a,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a, MHD_OPTION_SOCK_ADDR,
-                              &addr, MHD_OPTION_NOTIFY_COMPLETED, http_internal_on_completed, a,
+                              &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
                               MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
                               (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                               (size_t)cfg->conn_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
                               MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(a->nloops > 1),
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
-                              MHD_OPTION_NOTIFY_CONNECTION, http_internal_on_connection, a,
+                              MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a,
                               MHD_OPTION_END);
     if (!a->mhd) {
         fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
@@ -281,72 +290,92 @@ static void lane_free(lane *ln)
 {
     if (!ln) return;
     app *a = &ln->a;
-    taskstore_free(a->tasks);
-    taskq_free(a->taskq);                          /* after the executor: every job of it is back */
+    for (size_t i = ln->groups_up; i-- > 0;) /* after the executor: every job is back */
+        if (a->groups.v[i]->free) a->groups.v[i]->free(a->group_state[i]);
+    free(a->group_state);
     access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
-    mailbox_free(a->mbox);                         /* forwarded calls: released */
+    mailbox_free(a->mbox);                         /* calls still in it: released */
     lagprobe_free(a->probe);
     loop_free(a->loop);
     metrics_free(a->metrics);
-    loopstats_destroy(&a->stats);
     free(ln);
 }
 
-/* One loop with its timers, probe, log, mailbox and (lane 0) task store. */
-static int lane_new(server *s, unsigned index, lane **out)
+/* This lane's state of every group (loop 0 first: see group.h). */
+static int lane_groups_init(lane *ln)
 {
-    int err;
-    const config *cfg = &s->cfg;
-    lane *ln = calloc(1, sizeof(*ln));
-    if (!ln) return -ENOMEM;
+    app *a = &ln->a;
+    a->group_state = calloc(a->groups.n ? a->groups.n : 1, sizeof(*a->group_state));
+    if (!a->group_state) return -ENOMEM;
+    for (; ln->groups_up < a->groups.n; ln->groups_up++) {
+        const http_group *g = a->groups.v[ln->groups_up];
+        int err = g->init ? g->init(a, ln->s->shared[ln->groups_up],
+                                    &a->group_state[ln->groups_up])
+                          : 0;
+        if (err < 0) {
+            fprintf(stderr, "iocpu: cannot start %s: %s\n", g->name, strerror(-err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+/* The app's identity and what it shares with the other lanes. */
+static void lane_identity(lane *ln, server *s, unsigned index)
+{
     app *a = &ln->a;
     ln->s = s;
     lograte_init(&ln->mhd_log_rate, MHD_LOG_LINES_PER_S, 1000000000u);
-    a->cfg = *cfg;
+    a->cfg = s->cfg;
     a->index = index;
     snprintf(a->index_text, sizeof(a->index_text), "%u", index);
     a->nloops = s->nloops;
-    a->loops = s->apps;
     a->ex = s->ex;
+    a->router = s->router;
+    a->groups = s->groups;
+    a->mailboxes = s->mailboxes;
+    a->board = s->board;
+    a->stats = &s->board[index];
     a->started_ns = loop_now_ns();
-    if ((err = loopstats_init(&a->stats)) < 0) goto err_free;
-    if ((err = loop_new(&a->loop)) < 0) goto err_stats;
-    if ((err = loopstats_new_metrics(&a->metrics)) < 0) goto err_out;
+    list_init(&a->reqs);
+    /* --max-body-buffer is for the whole server: each loop gets its share,
+     * never less than one body of the largest size allowed */
+    size_t share = (size_t)((s->cfg.max_body_buffer + (long)s->nloops - 1) / (long)s->nloops);
+    a->body_budget = share > HTTP_BODY_MAX ? share : HTTP_BODY_MAX;
+    a->body_budget_total = a->body_budget * s->nloops;
+}
+
+/* One loop with its timers, probe, log, mailbox, stats slot and groups. */
+static int lane_new(server *s, unsigned index, lane **out)
+{
+    int err;
+    lane *ln = calloc(1, sizeof(*ln));
+    if (!ln) return -ENOMEM;
+    app *a = &ln->a;
+    lane_identity(ln, s, index);
+    if ((err = loop_new(&a->loop)) < 0) goto err_out;
+    if ((err = app_new_metrics(s->router, &a->metrics)) < 0) goto err_out;
+    if ((err = loopstats_init(a->stats, a->metrics)) < 0) goto err_out;
     err = lagprobe_new(&a->probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
     if (err < 0) goto err_out;
     if ((err = mailbox_new(&a->mbox, a->loop)) < 0) goto err_out;
-    deadline_init(&a->rxq, a->loop, (uint64_t)llround(cfg->header_timeout * 1e9), http_conn_expired,
-                  a);
-    /* --max-body-buffer is for the whole server: each loop gets its share,
-     * never less than one body of the largest size allowed */
-    size_t share = (size_t)((cfg->max_body_buffer + (long)s->nloops - 1) / (long)s->nloops);
-    a->body_budget = share > HTTP_BODY_MAX ? share : HTTP_BODY_MAX;
-    if (cfg->access_log &&
+    s->mailboxes[index] = a->mbox;
+    deadline_init(&a->rxq, a->loop, (uint64_t)llround(s->cfg.header_timeout * 1e9),
+                  http_conn_expired, a);
+    if (s->cfg.access_log &&
         (err = access_log_new(&a->alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
         fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
         goto err_out;
-    }
-    if (index == 0 && strcmp(cfg->tasks_backend, "memory")) {
-        if ((err = taskq_new(&a->taskq, a)) < 0) goto err_out;
-    } else if (index == 0) {
-        taskstore_limits tl = {(size_t)cfg->max_tasks, (size_t)cfg->task_keep,
-                               (uint64_t)llround(cfg->task_ttl * 1e9)};
-        if ((err = taskstore_new(&a->tasks, a->loop, a->ex, &tl)) < 0) goto err_out;
     }
     ln->ex_w.fd = executor_channel_fd(s->ex, index);
     ln->ex_w.cb = on_executor_done;
     ln->ex_w.data = ln;
     a->mhd_w.cb = on_mhd_ready;
     *out = ln;
-    return 0;
+    return lane_groups_init(ln); /* on failure server_free() frees the lane */
 
 err_out: /* lane_free() copes with what was not made */
     lane_free(ln);
-    return err;
-err_stats:
-    loopstats_destroy(&a->stats);
-err_free:
-    free(ln);
     return err;
 }
 
@@ -370,7 +399,30 @@ static long resolve_loops(long loops)
     return cores > 0 ? cores : 1;
 }
 
-int server_new(server **out, const config *cfg)
+/* What every lane shares: the executor, the router, the groups' shared
+ * state, the mailbox table and the stats board. */
+static int server_shared_new(server *s)
+{
+    int err;
+    const config *cfg = &s->cfg;
+    s->lanes = calloc(s->nloops, sizeof(*s->lanes));
+    s->mailboxes = calloc(s->nloops, sizeof(*s->mailboxes));
+    s->board = calloc(s->nloops, sizeof(*s->board));
+    s->shared = calloc(s->groups.n ? s->groups.n : 1, sizeof(*s->shared));
+    if (!s->lanes || !s->mailboxes || !s->board || !s->shared) return -ENOMEM;
+    if ((err = router_new(&s->router, &s->groups)) < 0) return err;
+    for (size_t i = 0; i < s->groups.n; i++) {
+        const http_group *g = s->groups.v[i];
+        if (g->shared_new && (err = g->shared_new(cfg, &s->shared[i])) < 0) return err;
+    }
+    if ((err = executor_new_channels(&s->ex, (size_t)cfg->workers, (size_t)cfg->queue,
+                                     (int)cfg->worker_nice, s->nloops)) < 0)
+        return err;
+    executor_set_observer(s->ex, on_job_back, s);
+    return 0;
+}
+
+int server_new(server **out, const config *cfg, const http_groups *groups)
 {
     int err;
     server *s = calloc(1, sizeof(*s));
@@ -378,24 +430,14 @@ int server_new(server **out, const config *cfg)
     s->cfg = *cfg;
     s->cfg.loops = resolve_loops(cfg->loops);
     s->nloops = (size_t)s->cfg.loops;
-    s->lanes = calloc(s->nloops, sizeof(*s->lanes));
-    s->apps = calloc(s->nloops, sizeof(*s->apps));
-    if (!s->lanes || !s->apps) {
-        err = -ENOMEM;
-        goto err_free;
-    }
-    if ((err = executor_new_channels(&s->ex, (size_t)cfg->workers, (size_t)cfg->queue,
-                                     (int)cfg->worker_nice, s->nloops)) < 0)
-        goto err_free;
-    executor_set_observer(s->ex, on_job_back, s);
+    s->groups = *groups;
+    if ((err = server_shared_new(s)) < 0) goto err_free;
     raise_nofile(cfg->max_connections);
-    for (size_t i = 0; i < s->nloops; i++) {
-        if ((err = lane_new(s, (unsigned)i, &s->lanes[i])) < 0) goto err_lanes;
-        s->apps[i] = &s->lanes[i]->a;
-    }
+    for (size_t i = 0; i < s->nloops; i++)
+        if ((err = lane_new(s, (unsigned)i, &s->lanes[i])) < 0) goto err_free;
     for (size_t i = 0; i < s->nloops; i++) {
         uint16_t port = i == 0 ? (uint16_t)cfg->port : s->port;
-        if ((err = lane_listen(s->lanes[i], port)) < 0) goto err_lanes;
+        if ((err = lane_listen(s->lanes[i], port)) < 0) goto err_free;
         if (i == 0) s->port = s->lanes[0]->a.port;
     }
     for (size_t i = 0; i < s->nloops; i++)
@@ -403,13 +445,8 @@ int server_new(server **out, const config *cfg)
     *out = s;
     return 0;
 
-err_lanes:
-    server_free(s); /* nothing runs yet: frees what was made */
-    return err;
 err_free:
-    free(s->apps);
-    free(s->lanes);
-    free(s);
+    server_free(s); /* nothing runs yet: frees what was made */
     return err;
 }
 
@@ -493,7 +530,7 @@ static void lane_close(lane *ln)
     loop_timer_cancel(a->loop, &ln->grace_timer);
     if (!a->mhd) return;
     /* MHD must not be stopped with suspended connections: end them first. */
-    http_internal_abort_all(a);
+    http_abort_all(a);
     for (int i = 0; i < 8 && a->nsuspended; i++)
         MHD_run(a->mhd);
     MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
@@ -502,20 +539,34 @@ static void lane_close(lane *ln)
     report_suppressed(lograte_flush(&ln->mhd_log_rate));
 }
 
+/* Every lane stopped: each group lets go of what other threads hold (lane
+ * 0's forwarded calls, the Redis backend's connections and abandoned jobs). */
+static void lanes_groups_close(server *s)
+{
+    for (size_t k = 0; k < s->nloops; k++) {
+        lane *ln = s->lanes[k];
+        for (size_t i = 0; ln && i < ln->groups_up; i++)
+            if (s->groups.v[i]->close) s->groups.v[i]->close(ln->a.group_state[i]);
+    }
+}
+
 void server_free(server *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->nloops; i++)
+    for (size_t i = 0; s->lanes && i < s->nloops; i++)
         if (s->lanes[i]) lane_close(s->lanes[i]);
-    /* forwarded task operations still held by lane 0 (their requests are gone) */
-    if (s->lanes[0]) taskfwd_free_all(&s->lanes[0]->a);
-    /* Redis backend: connections closed; its running jobs are abandoned to be
-     * reclaimed by another replica, their done() below only frees them */
-    if (s->lanes[0]) taskq_close(s->lanes[0]->a.taskq);
+    if (s->lanes) lanes_groups_close(s);
     executor_free(s->ex); /* joins workers, then runs the last done() callbacks */
-    for (size_t i = 0; i < s->nloops; i++)
-        lane_free(s->lanes[i]); /* lane 0's store: every job is back; timers cancelled */
-    free(s->apps);
+    for (size_t i = s->nloops; s->lanes && i-- > 0;) /* lane 0, which owns most, last */
+        lane_free(s->lanes[i]);
+    for (size_t i = 0; s->shared && i < s->groups.n; i++)
+        if (s->groups.v[i]->shared_free) s->groups.v[i]->shared_free(s->shared[i]);
+    for (size_t i = 0; s->board && i < s->nloops; i++)
+        loopstats_destroy(&s->board[i]);
+    router_free(s->router);
+    free(s->shared);
+    free(s->board);
+    free(s->mailboxes);
     free(s->lanes);
     free(s);
 }

@@ -9,11 +9,13 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "group.h"
 
 typedef struct server server;
 
-/* Binds the listening socket and starts the workers. 0 or a negative errno. */
-int server_new(server **out, const config *cfg);
+/* Binds the listening socket and starts the workers, serving the routes of
+ * groups (kept by reference: static storage). 0 or a negative errno. */
+int server_new(server **out, const config *cfg, const http_groups *groups);
 /* The bound port (useful with port 0). */
 uint16_t server_port(const server *s);
 /* The number of event loops (--loops, with 0 resolved to the core count). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "handlers.h"
 #include "server.h"
 
 static void *run(void *s)
@@ -27,7 +28,7 @@ int main(void)
     config_defaults(&cfg);
     cfg.port = 0;
     server *s;
-    if (server_new(&s, &cfg) < 0) {
+    if (server_new(&s, &cfg, handlers_all()) < 0) {
         fprintf(stderr, "openapi_dump: cannot start a server\n");
         return 1;
     }

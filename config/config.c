@@ -1,0 +1,236 @@
+/*
+ * config.c - one table describes every option: flag, environment variable,
+ * type, bounds and help line. Bad values are rejected, never clamped.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "numparse.h"
+#include "redisurl.h"
+
+#define IOCPU_VERSION "0.1.0"
+
+enum opt_type { T_STR, T_LONG, T_LLONG, T_DOUBLE, T_FLAG };
+
+typedef struct opt {
+    const char *flag, *env;
+    enum opt_type type;
+    size_t off;
+    double lo, hi;
+    const char *help;
+} opt;
+
+#define OFF(f) offsetof(config, f)
+static const opt OPTS[] = {
+    {"host", "IOCPU_HOST", T_STR, OFF(host), 0, 0, "address to listen on (default 127.0.0.1)"},
+    {"port", "IOCPU_PORT", T_LONG, OFF(port), 0, 65535, "TCP port; 0 picks a free one (8080)"},
+    {"workers", "IOCPU_WORKERS", T_LONG, OFF(workers), 1, 1024,
+     "executor threads (default: number of cores)"},
+    {"queue", "IOCPU_QUEUE", T_LONG, OFF(queue), 1, 1000000,
+     "executor queue bound; beyond it 503 (1024)"},
+    {"max-delay", "IOCPU_MAX_DELAY", T_DOUBLE, OFF(max_delay), 0, 86400,
+     "max seconds for delay/timeout/after/wait (60)"},
+    {"max-list", "IOCPU_MAX_LIST", T_LONG, OFF(max_list), 1, 10000,
+     "max items in a list parameter (100)"},
+    {"max-iterations", "IOCPU_MAX_ITERATIONS", T_LLONG, OFF(max_iterations), 0, 1e15,
+     "max cpu_heavy iterations (5000000000)"},
+    {"max-ms", "IOCPU_MAX_MS", T_LONG, OFF(max_ms), 0, 86400000,
+     "max CPU milliseconds per job (60000)"},
+    {"max-connections", "IOCPU_MAX_CONNECTIONS", T_LONG, OFF(max_connections), 1, 1000000,
+     "max open connections (16384)"},
+    {"conn-timeout", "IOCPU_CONN_TIMEOUT", T_LONG, OFF(conn_timeout), 1, 86400,
+     "seconds an idle connection is kept (30)"},
+    {"conn-memory", "IOCPU_CONN_MEMORY", T_LONG, OFF(conn_memory), 2048, 1048576,
+     "bytes of buffer per connection; caps request line + headers (4096)"},
+    {"worker-nice", "IOCPU_WORKER_NICE", T_LONG, OFF(worker_nice), 0, 19,
+     "nice increment of executor threads vs the loop (10)"},
+    {"grace", "IOCPU_GRACE", T_DOUBLE, OFF(grace), 0, 3600,
+     "seconds to drain on SIGTERM/SIGINT (10)"},
+    {"max-tasks", "IOCPU_MAX_TASKS", T_LONG, OFF(max_tasks), 1, 1000000,
+     "tasks queued or running at once; beyond it POST /tasks gets 503 (10000)"},
+    {"task-keep", "IOCPU_TASK_KEEP", T_LONG, OFF(task_keep), 0, 1000000,
+     "finished tasks kept; the oldest is forgotten first (1000)"},
+    {"task-ttl", "IOCPU_TASK_TTL", T_DOUBLE, OFF(task_ttl), 0, 604800,
+     "seconds a finished task is kept (300)"},
+    {"access-log", "IOCPU_ACCESS_LOG", T_FLAG, OFF(access_log), 0, 1,
+     "JSON access log lines on stdout (off)"},
+    {"loops", "IOCPU_LOOPS", T_LONG, OFF(loops), 0, 256,
+     "event-loop threads sharing the port (SO_REUSEPORT); 0 = one per core (1)"},
+    {"replica-id", "IOCPU_REPLICA_ID", T_STR, OFF(replica_id), 0, 63,
+     "this replica's name, a DNS label: prefixes task ids, sent as X-Iocpu-Replica (none)"},
+    {"max-connections-per-ip", "IOCPU_MAX_CONNECTIONS_PER_IP", T_LONG, OFF(max_conn_per_ip), 0,
+     1000000, "open connections from one client address; 0 = no limit (0)"},
+    {"max-url", "IOCPU_MAX_URL", T_LONG, OFF(max_url), 16, 1048576,
+     "bytes of path + query; beyond it 414 (2048)"},
+    {"max-params", "IOCPU_MAX_PARAMS", T_LONG, OFF(max_params), 1, 100000,
+     "query parameters per request; beyond it 414 (32)"},
+    {"max-header-bytes", "IOCPU_MAX_HEADER_BYTES", T_LONG, OFF(max_header_bytes), 64, 1048576,
+     "bytes of request headers; beyond it 431 (3072)"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", T_STR, OFF(tasks_backend), 0, 0,
+     "memory, or redis://HOST[:PORT][/DB] to share tasks between replicas (Redis >= 6.2; "
+     "7.0 tested) (memory)"},
+    {"task-attempts", "IOCPU_TASK_ATTEMPTS", T_LONG, OFF(task_attempts), 1, 100,
+     "Redis backend: runs of a task whose replica died before it is failed (3)"},
+    {"task-claim-idle", "IOCPU_TASK_CLAIM_IDLE", T_DOUBLE, OFF(task_claim_idle), 0.3, 86400,
+     "Redis backend: seconds a replica may be silent before its jobs are reclaimed (30)"},
+    {"header-timeout", "IOCPU_HEADER_TIMEOUT", T_DOUBLE, OFF(header_timeout), 0, 86400,
+     "seconds a request has for its headers from its first byte, then as long for its body; "
+     "then the connection is closed; 0 = off (10)"},
+    {"max-body-buffer", "IOCPU_MAX_BODY_BUFFER", T_LONG, OFF(max_body_buffer), 65536, 68719476736.0,
+     "bytes of request bodies held at once (each loop its share); beyond it 503 (16777216)"},
+};
+#define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
+
+void config_defaults(config *c)
+{
+    memset(c, 0, sizeof(*c));
+    strcpy(c->host, "127.0.0.1");
+    c->port = 8080;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    c->workers = cores > 0 ? cores : 1;
+    c->queue = 1024;
+    c->max_delay = 60;
+    c->max_list = 100;
+    c->max_iterations = 5000000000LL;
+    c->max_ms = 60000;
+    c->max_connections = 16384;
+    c->conn_timeout = 30;
+    c->conn_memory = 4096;
+    c->worker_nice = 10;
+    c->grace = 10;
+    c->max_tasks = 10000;
+    c->task_keep = 1000;
+    c->task_ttl = 300;
+    c->loops = 1;
+    c->max_conn_per_ip = 0;
+    c->max_url = 2048;
+    c->max_params = 32;
+    c->max_header_bytes = 3072;
+    strcpy(c->tasks_backend, "memory");
+    c->task_attempts = 3;
+    c->task_claim_idle = 30;
+    c->header_timeout = 10;
+    c->max_body_buffer = 16L << 20;
+}
+
+/* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
+ * [a-z0-9-], no '-' at either end. Safe in a URL path, a header and a regex. */
+static int replica_id_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n < 1 || n > 63 || v[0] == '-' || v[n - 1] == '-') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* "memory" or a Redis URL (redisurl.h). */
+static int tasks_backend_ok(const char *v)
+{
+    redis_url u;
+    return strlen(v) < sizeof(((config *)0)->tasks_backend) &&
+           (!strcmp(v, "memory") || redis_url_parse(v, &u) == 0);
+}
+
+static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)
+{
+    char *field = (char *)c + o->off;
+    double d;
+    int64_t i;
+    switch (o->type) {
+    case T_STR:
+        if (o->off == OFF(replica_id)      ? !replica_id_ok(v)
+            : o->off == OFF(tasks_backend) ? !tasks_backend_ok(v)
+                                           : !*v || strlen(v) >= sizeof(c->host))
+            goto bad;
+        strcpy(field, v);
+        return 0;
+    case T_FLAG:
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+            *(int *)field = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+            *(int *)field = 0;
+        else
+            goto bad;
+        return 0;
+    case T_DOUBLE:
+        if (parse_double(v, &d) < 0 || d < o->lo || d > o->hi) goto bad;
+        *(double *)field = d;
+        return 0;
+    case T_LONG:
+    case T_LLONG:
+        if (parse_int64(v, &i) < 0 || (double)i < o->lo || (double)i > o->hi) goto bad;
+        if (o->type == T_LONG)
+            *(long *)field = (long)i;
+        else
+            *(long long *)field = (long long)i;
+        return 0;
+    }
+bad:
+    fprintf(err, "iocpu: invalid value '%s' for %s%s", v, src, o->flag);
+    if (o->type != T_STR && o->type != T_FLAG)
+        fprintf(err, " (expected a number in [%g, %g])", o->lo, o->hi);
+    fputc('\n', err);
+    return -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: iocpu [options]\n"
+            "An HTTP server that shows why IO-bound work belongs on an event loop and\n"
+            "CPU-bound work on a worker pool.\n\noptions (environment variable in brackets):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s", OPTS[i].flag, OPTS[i].type == T_FLAG ? "" : " V");
+        fprintf(out, "  %-22s %s [%s]\n", left, OPTS[i].help, OPTS[i].env);
+    }
+    fprintf(out, "  %-22s %s\n  %-22s %s\n", "--help", "show this help and exit", "--version",
+            "print the version and exit");
+}
+
+int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = getenv(OPTS[i].env);
+        if (v && set_value(c, &OPTS[i], v, "environment for --", err) < 0) return -1;
+    }
+    struct option lopts[NOPTS + 3];
+    for (size_t i = 0; i < NOPTS; i++)
+        lopts[i] =
+            (struct option){OPTS[i].flag, OPTS[i].type == T_FLAG ? no_argument : required_argument,
+                            NULL, (int)i + 256};
+    lopts[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
+    lopts[NOPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    lopts[NOPTS + 2] = (struct option){0};
+    optind = 0; /* 0, not 1: glibc then also resets its state inside "-hV"-style clusters */
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "hV", lopts, NULL)) != -1) {
+        if (ch == 'h') {
+            usage(out);
+            return 1;
+        }
+        if (ch == 'V') {
+            fprintf(out, "iocpu %s\n", IOCPU_VERSION);
+            return 1;
+        }
+        if (ch < 256) {
+            fprintf(err, "iocpu: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+        const opt *o = &OPTS[ch - 256];
+        if (set_value(c, o, o->type == T_FLAG ? "1" : optarg, "--", err) < 0) return -1;
+    }
+    if (optind < argc) {
+        fprintf(err, "iocpu: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}

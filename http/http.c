@@ -1,0 +1,682 @@
+/*
+ * http.c - libmicrohttpd glue: request state, dispatch, responses,
+ * suspend/resume, disconnect detection and streaming.
+ *
+ * DESIGN
+ * Everything here runs on the loop thread (MHD runs in external-epoll mode,
+ * driven by server.c). A request's life:
+ *   1st access-handler call: allocate http_req, nothing else (queueing a
+ *      response now would make MHD answer "Connection: close").
+ *   body calls: append the upload to r->body, bounded per request (413) and
+ *      by the loop's body budget, --max-body-buffer (503, see take_upload).
+ *   last call: check the request-size limits (reqlimits.c: 400/414/431 in
+ *      JSON), route and run the handler. If it responded, queue it now.
+ *      If it deferred, the connection is suspended; its socket is in our
+ *      epoll set for EPOLLRDHUP (MHD does not notice a client leaving while
+ *      suspended). A later respond() stores the response and resumes; MHD
+ *      calls the handler again and we queue it.
+ *   the socket joins our epoll set when the connection opens (with
+ *      --header-timeout; else at its first suspend) and leaves it when MHD
+ *      closes the connection: edge-triggered, so a request that waits costs
+ *      no epoll_ctl of ours. The receive deadline lives there (http_conn.h).
+ *   completion (MHD_OPTION_NOTIFY_COMPLETED): count the request in the
+ *      metrics (by route template and status; 499 if the client left before
+ *      the answer, 408 if its receive deadline closed it), write its
+ *      access-log line, then free the handler's ctx (which cancels its
+ *      timers and jobs), give its body bytes back to the budget, and free it.
+ * Streams use a callback response: the reader copies what is buffered, or
+ * suspends the connection until http_stream_write()/end() resumes it. Their
+ * Server-Timing header leaves before the work is done, so the final timings
+ * also go out as a chunked trailer when the stream ends.
+ */
+#define _GNU_SOURCE
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "app.h"
+#include "buf.h"
+#include "http_conn.h"
+#include "json_out.h"
+#include "reqlimits.h"
+#include "router.h"
+
+#define MAX_HEADERS 4
+#define ID_MAX 112 /* a task id with a 63-character replica prefix fits */
+
+/* What a handler adds to its answer (Server-Timing phases, headers): allocated
+ * on first use, so that each of 10k waiting requests does not hold it. */
+typedef struct http_extra {
+    char timing[192];
+    char hdr_name[MAX_HEADERS][32];
+    char hdr_value[MAX_HEADERS][96];
+    int nhdr;
+} http_extra;
+
+struct http_req {
+    app *app;
+    struct MHD_Connection *conn;
+    const route *route;
+    size_t slot; /* metrics slot: the route's index, or the unmatched slot */
+    const char *method;
+    uint64_t start_ns;
+    struct MHD_Response *response;  /* built, not yet queued */
+    struct MHD_Response *streaming; /* a queued stream (for its trailer), not owned */
+    unsigned status;
+    uint64_t bytes; /* body bytes handed to MHD */
+    unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
+        stream_begun : 1, stream_ended : 1, refused : 1, head : 1;
+    char *log;       /* with --access-log: "<method>\0<path>\0<client>" */
+    size_t received; /* body bytes received (kept, or dropped once refused) */
+    size_t charged;  /* body bytes taken from the loop's budget */
+    http_conn *hc;   /* NULL if the connection's context could not be allocated */
+    void *ctx;
+    void (*ctx_free)(void *ctx);
+    http_extra *x; /* NULL until a handler adds a header or a timing */
+    char id[ID_MAX];
+    buf body;
+    buf stream;     /* streamed bytes not yet handed to MHD */
+    list_node link; /* in app->reqs */
+};
+
+app *http_app(http_req *r)
+{
+    return r->app;
+}
+
+void *http_group_state(http_req *r)
+{
+    app *a = r->app;
+    return r->route ? a->group_state[router_group(a->router, r->slot)] : NULL;
+}
+
+const char *http_arg(http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_path_id(http_req *r)
+{
+    return r->id;
+}
+
+const char *http_method(http_req *r)
+{
+    return r->method;
+}
+
+const route *http_route(http_req *r)
+{
+    return r->route;
+}
+
+const char *http_body(http_req *r, size_t *len)
+{
+    *len = r->body.len;
+    return r->body.p ? r->body.p : "";
+}
+
+uint64_t http_start_ns(http_req *r)
+{
+    return r->start_ns;
+}
+
+int http_aborted(http_req *r)
+{
+    return r->aborted;
+}
+
+void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx))
+{
+    r->ctx = ctx;
+    r->ctx_free = free_fn;
+}
+
+static http_extra *extra(http_req *r)
+{
+    if (!r->x) r->x = calloc(1, sizeof(*r->x)); /* NULL on OOM: the header is dropped */
+    return r->x;
+}
+
+void http_add_header(http_req *r, const char *name, const char *value)
+{
+    http_extra *x = extra(r);
+    if (!x || x->nhdr == MAX_HEADERS) return;
+    snprintf(x->hdr_name[x->nhdr], sizeof(x->hdr_name[0]), "%s", name);
+    snprintf(x->hdr_value[x->nhdr], sizeof(x->hdr_value[0]), "%s", value);
+    x->nhdr++;
+}
+
+/* Appends s at out[at], truncating at cap - 1 and keeping out terminated:
+ * snprintf's "%s" without its cost (about 1k instructions a call, and every
+ * response builds a Server-Timing value). Returns the new length. */
+static size_t cat(char *out, size_t cap, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+    if (at + n >= cap) n = cap - 1 - at;
+    memcpy(out + at, s, n);
+    out[at + n] = '\0';
+    return at + n;
+}
+
+/* ms as "%.3f" prints it, without printf (see cat); at the end of out[len >= 20]. */
+static const char *ms_text(char *out, size_t len, double ms)
+{
+    if (!(ms >= 0 && ms < 4e9)) {
+        snprintf(out, len, "%.3f", ms);
+        return out;
+    }
+    unsigned long long us = (unsigned long long)(ms * 1000 + 0.5);
+    char *p = out + len - 1;
+    *p = '\0';
+    for (int i = 0; i < 3; i++, us /= 10)
+        *--p = (char)('0' + us % 10);
+    *--p = '.';
+    do
+        *--p = (char)('0' + us % 10);
+    while (us /= 10);
+    return p;
+}
+
+void http_add_timing(http_req *r, const char *name, double ms)
+{
+    http_extra *x = extra(r);
+    if (!x) return;
+    char d[20];
+    size_t l = cat(x->timing, sizeof(x->timing), strlen(x->timing), name);
+    l = cat(x->timing, sizeof(x->timing), l, ";dur=");
+    l = cat(x->timing, sizeof(x->timing), l, ms_text(d, sizeof(d), ms));
+    cat(x->timing, sizeof(x->timing), l, ", ");
+}
+
+/* --- suspend / resume ---------------------------------------------------- */
+
+static void resume(http_req *r);
+
+static int suspend(http_req *r)
+{
+    http_conn *hc = r->hc;
+    if (!hc) return -ENOMEM;
+    if (hc->w.fd < 0) return -EINVAL;
+    http_conn_watch(hc); /* on failure it still works; a disconnect is then seen at the end */
+    MHD_suspend_connection(r->conn);
+    r->suspended = 1;
+    r->app->nsuspended++;
+    hc->waiting = r;
+    if (hc->gone) { /* it hung up before this request waited: an edge will not come again */
+        r->aborted = 1;
+        resume(r);
+    }
+    return 0;
+}
+
+static void resume(http_req *r)
+{
+    if (!r->suspended) return;
+    if (r->hc) r->hc->waiting = NULL;
+    r->suspended = 0;
+    r->app->nsuspended--;
+    MHD_resume_connection(r->conn);
+}
+
+int http_defer(http_req *r)
+{
+    if (r->suspended || r->response) return 0;
+    return suspend(r);
+}
+
+/* --- responses ------------------------------------------------------------ */
+
+static void set_response(http_req *r, unsigned status, struct MHD_Response *resp)
+{
+    if (r->responded || r->response || r->aborted) {
+        if (resp) MHD_destroy_response(resp);
+        return;
+    }
+    if (!resp) { /* out of memory: drop the connection rather than lie */
+        r->aborted = 1;
+        resume(r);
+        return;
+    }
+    r->response = resp;
+    r->status = status;
+    if (!r->in_handler) resume(r);
+}
+
+static void respond_buffer(http_req *r, unsigned status, const char *ctype,
+                           struct MHD_Response *resp, size_t len)
+{
+    if (resp) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (resp && !r->responded && !r->response && !r->aborted) r->bytes = len;
+    set_response(r, status, resp);
+}
+
+void http_respond_data(http_req *r, unsigned status, const char *ctype, char *data, size_t len)
+{
+    struct MHD_Response *resp =
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) free(data);
+    respond_buffer(r, status, ctype, resp, len);
+}
+
+void http_respond_static(http_req *r, unsigned status, const char *ctype, const char *data,
+                         size_t len)
+{
+    /* MHD only reads a PERSISTENT buffer; the cast drops a const its old API lacks */
+    respond_buffer(r, status, ctype,
+                   MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT), len);
+}
+
+void http_respond_json(http_req *r, unsigned status, json_t *body)
+{
+    size_t len = 0;
+    char *text = body ? json_out(body, &len) : NULL;
+    json_decref(body);
+    http_respond_data(r, status, "application/json", text, len);
+}
+
+void http_respond_detail(http_req *r, unsigned status, const char *detail)
+{
+    http_respond_json(r, status, json_pack("{s:s}", "detail", detail));
+}
+
+void http_respond_invalid(http_req *r, params *p)
+{
+    http_respond_json(r, 422, params_detail(p));
+}
+
+void http_respond_busy(http_req *r, const char *detail)
+{
+    http_add_header(r, "Retry-After", "1");
+    http_respond_detail(r, 503, detail);
+}
+
+/* "<phases>total;dur=<ms since the request began>" */
+static void server_timing(http_req *r, char *out, size_t len)
+{
+    double total = (double)(loop_now_ns() - r->start_ns) / 1e6;
+    char d[20];
+    size_t l = cat(out, len, 0, r->x ? r->x->timing : "");
+    l = cat(out, len, l, "total;dur=");
+    cat(out, len, l, ms_text(d, sizeof(d), total));
+}
+
+/* Which loop (and, with --replica-id, which replica) answered: lets a client
+ * or a test see how SO_REUSEPORT and a load balancer spread requests. */
+static void add_origin_headers(const app *a, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Iocpu-Loop", a->index_text);
+    if (a->cfg.replica_id[0]) MHD_add_response_header(resp, "X-Iocpu-Replica", a->cfg.replica_id);
+}
+
+/* Adds Server-Timing and the handler's headers, then queues the response. */
+static enum MHD_Result queue(http_req *r)
+{
+    struct MHD_Response *resp = r->response;
+    char st[sizeof(r->x->timing) + 32];
+    server_timing(r, st, sizeof(st));
+    MHD_add_response_header(resp, "Server-Timing", st);
+    for (int i = 0; r->x && i < r->x->nhdr; i++)
+        MHD_add_response_header(resp, r->x->hdr_name[i], r->x->hdr_value[i]);
+    add_origin_headers(r->app, resp);
+    if (r->app->draining) /* clients move on; the connection ends with this response */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    r->response = NULL;
+    r->responded = 1;
+    if (r->stream_begun) r->streaming = resp; /* MHD holds its reference until the request ends */
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* --- streaming ------------------------------------------------------------ */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    http_req *r = cls;
+    (void)pos;
+    if (r->aborted) return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (r->stream.len) {
+        size_t n = r->stream.len < max ? r->stream.len : max;
+        memcpy(out, r->stream.p, n);
+        buf_consume(&r->stream, n);
+        r->bytes += n;
+        return (ssize_t)n;
+    }
+    if (r->stream_ended) {
+        char st[sizeof(r->x->timing) + 32];
+        server_timing(r, st, sizeof(st));
+        if (r->streaming) /* the final timings, as a chunked trailer */
+            MHD_add_response_footer(r->streaming, "Server-Timing", st);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (suspend(r) < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
+    return 0;
+}
+
+int http_stream_begin(http_req *r, unsigned status, const char *ctype)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, r, NULL);
+    if (!resp) return -ENOMEM;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    MHD_add_response_header(resp, "Trailer", "Server-Timing");
+    if (!r->responded && !r->response && !r->aborted) r->stream_begun = 1;
+    set_response(r, status, resp);
+    return 0;
+}
+
+void http_stream_write(http_req *r, const char *data, size_t len)
+{
+    if (r->aborted || r->stream_ended) return;
+    buf_append(&r->stream, data, len);
+    if (r->responded) resume(r);
+}
+
+void http_stream_end(http_req *r)
+{
+    r->stream_ended = 1;
+    if (r->responded) resume(r);
+}
+
+/* --- MHD callbacks ---------------------------------------------------------- */
+
+/* What the access log needs, copied: MHD's strings do not outlive the request. */
+static char *log_fields(struct MHD_Connection *c, const char *method, const char *url)
+{
+    char client[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof(client));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof(client));
+    size_t lm = strlen(method) + 1, lu = strlen(url) + 1, lc = strlen(client) + 1;
+    char *p = malloc(lm + lu + lc);
+    if (p) {
+        memcpy(p, method, lm);
+        memcpy(p + lm, url, lu);
+        memcpy(p + lm + lu, client, lc);
+    }
+    return p;
+}
+
+static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, const char *url)
+{
+    http_req *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    r->app = a;
+    r->conn = c;
+    r->method = method;
+    r->head = strcmp(method, "HEAD") == 0;
+    r->slot = metrics_unmatched_slot(a->metrics, method);
+    r->start_ns = loop_now_ns();
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->hc = ci ? ci->socket_context : NULL;
+    if (r->hc) http_conn_headers_in(r->hc, r);
+    if (a->alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
+    list_insert_head(&a->reqs, &r->link);
+    a->nreqs++;
+    return r;
+}
+
+/* The request is over: count it and log it. */
+static void finish(http_req *r)
+{
+    app *a = r->app;
+    uint64_t end = loop_now_ns();
+    unsigned status = r->responded                ? r->status
+                      : r->hc && r->hc->timed_out ? 408 /* closed by its receive deadline */
+                                                  : METRICS_STATUS_CLIENT_CLOSED;
+    app_stats_lock(a); /* another loop may be summing these metrics (loopstats.h) */
+    metrics_request(a->metrics, r->slot, status, (double)(end - r->start_ns) / 1e9);
+    a->stats->served++;
+    app_stats_unlock(a);
+    if (a->alog && r->log) {
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        const char *method = r->log, *path = method + strlen(method) + 1;
+        access_log_entry e = {
+            .wall_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
+            .method = method,
+            .path = path,
+            .client = path + strlen(path) + 1,
+            .status = status,
+            .duration_ms = (double)(end - r->start_ns) / 1e6,
+            .bytes = r->responded && !r->head ? r->bytes : 0,
+        };
+        access_log_write(a->alog, &e);
+    }
+}
+
+/* Gives r's body bytes back to the loop's budget, and frees the body. */
+static void release_body(http_req *r)
+{
+    r->app->body_buffered -= r->charged;
+    r->charged = 0;
+    buf_free(&r->body);
+}
+
+static void req_free(http_req *r)
+{
+    app *a = r->app;
+    if (r->ctx_free) r->ctx_free(r->ctx);
+    if (r->hc) http_conn_request_done(r->hc);
+    if (r->suspended) { /* only possible when MHD tears everything down */
+        if (r->hc) r->hc->waiting = NULL;
+        a->nsuspended--;
+    }
+    if (r->response) MHD_destroy_response(r->response);
+    release_body(r);
+    buf_free(&r->stream);
+    free(r->x);
+    free(r->log);
+    list_remove(&r->link);
+    a->nreqs--;
+    free(r);
+}
+
+static void dispatch(http_req *r, const char *url)
+{
+    char allow[64], over[96];
+    reqlimits_usage use;
+    reqlimits_measure(r->conn, url, &use);
+    unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
+    const router *rt = r->app->router;
+    r->route = router_match(rt, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+    if (r->route) r->slot = router_index(rt, r->route);
+    if (status) { /* over a request-size limit: no handler sees it */
+        if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        http_respond_detail(r, status, over);
+    } else if (r->route) {
+        r->route->fn(r);
+    } else if (allow[0]) {
+        http_add_header(r, "Allow", allow);
+        http_respond_detail(r, 405, "Method Not Allowed");
+    } else {
+        http_respond_detail(r, 404, "Not Found");
+    }
+}
+
+/* The declared Content-Length, or -1 (none: chunked or no body). */
+static int64_t declared_length(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int64_t n;
+    return cl && parse_int64(cl, &n) == 0 ? n : -1;
+}
+
+/* Takes r's body up to total bytes from the loop's budget (--max-body-buffer).
+ * 0, or -1 when that does not fit: r then holds what it held. */
+static int charge(http_req *r, size_t total)
+{
+    app *a = r->app;
+    if (total <= r->charged) return 0;
+    if (total - r->charged > a->body_budget - a->body_buffered) return -1;
+    a->body_buffered += total - r->charged;
+    r->charged = total;
+    return 0;
+}
+
+/* A refused body: 413 (over HTTP_BODY_MAX) or 503 (over the budget); no
+ * handler runs. */
+static enum MHD_Result refuse_body(http_req *r, unsigned status)
+{
+    r->dispatched = 1;
+    if (r->hc) http_conn_received(r->hc);
+    if (status == 413)
+        http_respond_detail(r, 413, "Request body too large");
+    else
+        http_respond_busy(r, "request body buffer full");
+    return queue(r);
+}
+
+/* The first call. A request with a body is counted under its route even
+ * if it ends before the handler runs (refused, timed out, client gone). A
+ * declared body over the limit, or over what the budget has left, is
+ * refused before a byte of it is read (no 100 Continue is sent; MHD closes
+ * the connection after such an early answer). A declared body takes its
+ * whole length from the budget now, so that a slow upload holds what it
+ * will need. Returns the refusal's status, or 0. */
+static unsigned body_coming(http_req *r, const char *url)
+{
+    int64_t n = declared_length(r->conn);
+    if (n <= 0 &&
+        !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return 0;
+    char allow[64];
+    const router *table = r->app->router;
+    const route *rt = router_match(table, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+    if (rt) r->slot = router_index(table, rt);
+    if (n > HTTP_BODY_MAX) return 413;
+    return n > 0 && charge(r, (size_t)n) < 0 ? 503 : 0;
+}
+
+/* One piece of the body. MHD 0.9.75 accepts no response while a body streams
+ * in: past the limit or the budget, drop the body (giving its bytes back),
+ * answer once it ended, and drop a connection whose body goes on far beyond
+ * the limit (nothing is ever cut silently: the handler never sees a part). */
+static enum MHD_Result take_upload(http_req *r, const char *data, size_t n)
+{
+    r->received += n;
+    if (!r->refused && (r->received > HTTP_BODY_MAX || charge(r, r->received) < 0)) {
+        r->refused = 1;
+        release_body(r);
+    }
+    if (!r->refused) buf_append(&r->body, data, n);
+    return r->received > HTTP_BODY_DROP ? MHD_NO : MHD_YES;
+}
+
+enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version, const char *upload,
+                                size_t *upload_size, void **con_cls)
+{
+    http_req *r = *con_cls;
+    (void)version;
+    if (!r) {
+        r = req_new(cls, c, method, url);
+        if (!r) return MHD_NO;
+        *con_cls = r;
+        unsigned status = body_coming(r, url);
+        return status ? refuse_body(r, status) : MHD_YES;
+    }
+    if (r->response) return queue(r);
+    if (r->aborted) return MHD_NO;
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        return take_upload(r, upload, n);
+    }
+    if (r->dispatched) return MHD_YES;
+    if (r->refused) return refuse_body(r, r->received > HTTP_BODY_MAX ? 413 : 503);
+    r->dispatched = 1;
+    if (r->hc) http_conn_received(r->hc);
+    r->in_handler = 1;
+    dispatch(r, url);
+    r->in_handler = 0;
+    if (!r->response) return MHD_YES; /* deferred: suspended until a response is set */
+    if (r->suspended) {               /* deferred, then answered at once: resume first */
+        resume(r);
+        return MHD_YES;
+    }
+    return queue(r);
+}
+
+void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                       enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*con_cls) {
+        finish(*con_cls);
+        req_free(*con_cls);
+    }
+    *con_cls = NULL;
+}
+
+void http_expire_all(app *a)
+{
+    list_node *n;
+    list_foreach(n, &a->reqs)
+    {
+        http_req *r = list_entry(n, http_req, link);
+        if (!r->responded && !r->response)
+            http_respond_busy(r, "server shutting down");
+        else if (r->responded && !r->stream_ended)
+            http_stream_end(r);
+    }
+}
+
+void http_abort_all(app *a)
+{
+    list_node *n;
+    list_foreach(n, &a->reqs)
+    {
+        http_req *r = list_entry(n, http_req, link);
+        r->aborted = 1;
+        resume(r);
+    }
+}
+
+/* --- connections ------------------------------------------------------------ */
+
+/* Our watch on a connection's socket (http_conn.h). */
+static void on_conn_event(loop_watcher *w, uint32_t events)
+{
+    http_conn *hc = w->data;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) { /* the client is gone */
+        if (hc->waiting) {
+            hc->waiting->aborted = 1;
+            resume(hc->waiting);
+        } else { /* edge-triggered: remember it; MHD sees it itself while it reads */
+            hc->gone = 1;
+        }
+        return;
+    }
+    http_conn_bytes(hc);
+}
+
+void http_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = http_conn_open(cls, c, on_conn_event);
+        return;
+    }
+    http_conn *hc = *socket_context;
+    if (!hc) return;
+    if (hc->req) hc->req->hc = NULL; /* the request's connection state is gone */
+    http_conn_close(hc);
+    *socket_context = NULL;
+}

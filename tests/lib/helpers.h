@@ -1,0 +1,93 @@
+/*
+ * helpers.h - integration-test support: a real iocpu server on port 0 running
+ * on a thread of the test process, and a small libcurl HTTP client.
+ */
+#ifndef IOCPU_TEST_HELPERS_H
+#define IOCPU_TEST_HELPERS_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "router.h"
+#include "server.h"
+
+typedef struct test_server {
+    server *s;
+    pthread_t thread;
+    uint16_t port;
+    config cfg;
+} test_server;
+
+/* Defaults with port 0 and 2 workers; then cfg_edit (may be NULL) adjusts. */
+void ts_start(test_server *t, void (*cfg_edit)(config *c));
+/* Waits (bounded) for t's loop thread to return by itself (a drain); 1 if
+ * it did (the thread is then joined), 0 after secs. */
+int ts_returned_within(test_server *t, double secs);
+/* Stops the loop, joins its thread and frees the server. */
+void ts_stop(test_server *t);
+
+typedef struct http_res {
+    long status;
+    char *body;
+    size_t body_len;
+    char *headers; /* raw response header block */
+    double secs;   /* wall time of the whole exchange */
+    json_t *json;  /* parsed body, NULL if not JSON */
+} http_res;
+
+/* method NULL = GET. Returns 0, or -1 on a transport error (res->status 0). */
+int http_do(const test_server *t, const char *method, const char *path, const char *body,
+            http_res *res);
+int http_get(const test_server *t, const char *path, http_res *res);
+void http_res_free(http_res *res);
+/* Value of a response header (case-insensitive name), copied into out; 0 or -1. */
+int http_header(const http_res *res, const char *name, char *out, size_t outlen);
+
+/* Runs http_get(path) on a thread; join with http_join. */
+typedef struct http_async {
+    pthread_t th;
+    const test_server *t;
+    const char *path;
+    http_res res;
+} http_async;
+void http_get_async(http_async *a, const test_server *t, const char *path);
+void http_join(http_async *a);
+
+/* A client that gives up: GET path and hang up after ms. 0 if it timed out. */
+int http_get_abandon(const test_server *t, const char *path, long ms);
+
+/* n concurrent GETs of path over n connections (curl multi, one thread).
+ * Returns how many got 200; *secs = wall time until the last one ended. */
+int http_get_many(const test_server *t, const char *path, int n, double *secs);
+
+/* Like http_get_many, but counts the 200 responses whose body contains needle. */
+int http_get_many_matching(const test_server *t, const char *path, int n, const char *needle,
+                           double *secs);
+
+/* POST body[0..len) with Transfer-Encoding: chunked (no Content-Length). */
+int http_post_chunked(const test_server *t, const char *path, const char *body, size_t len,
+                      http_res *res);
+
+/* GET path, recording when each body line arrives (seconds since the start).
+ * Returns the number of lines (at most max). */
+int http_get_lines(const test_server *t, const char *path, char **lines, double *at, int max);
+
+/* Polls GET /loop until `field` (top-level, or "executor.busy") equals want;
+ * fails the test after timeout_s. For tests that must not race a busy machine. */
+void wait_loop_state(const test_server *t, const char *field, long long want, double timeout_s);
+
+/* Python's sum((i * n) % 7 for i in range(it)), with 128-bit products: an
+ * independent check of cpu_heavy's results. */
+json_int_t cpu_heavy_reference(int64_t n, int64_t it);
+
+double now_secs(void);
+/* Number of open fds of this process. */
+int count_fds(void);
+
+/* Every route of the server's table (the endpoint groups, built once). */
+const route *const *test_routes(size_t *n);
+
+#endif

@@ -1,0 +1,717 @@
+/*
+ * test_redis_tasks.c - the task API on Redis Streams, shared by several
+ * replicas: each test starts its own redis-server (Debian's) on a free
+ * loopback port, in-process iocpu servers pointed at it, and, where a
+ * replica must die, the real binary ($IOCPU_BIN) as a child process.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "prom_check.h"
+
+/* --- a redis-server of our own ----------------------------------------------- */
+
+typedef struct redis_proc {
+    pid_t pid;
+    int port;
+    char dir[64];
+} redis_proc;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* 1 when something on 127.0.0.1:port answers PING with +PONG. */
+static int redis_pong(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char pong[16] = "";
+    int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+             write(fd, "PING\r\n", 6) == 6 && read(fd, pong, sizeof(pong) - 1) > 0 &&
+             !strncmp(pong, "+PONG", 5);
+    close(fd);
+    return ok;
+}
+
+/* Starts redis-server on r->port (picked when 0) with its data in r->dir
+ * (made when empty), append-only so a restart keeps every task. */
+static void redis_start(redis_proc *r)
+{
+    if (!r->port) r->port = free_port();
+    if (!r->dir[0]) {
+        strcpy(r->dir, "/tmp/iocpu-redis-XXXXXX");
+        cr_assert_not_null(mkdtemp(r->dir));
+    }
+    char port[16];
+    snprintf(port, sizeof(port), "%d", r->port);
+    r->pid = fork();
+    cr_assert(r->pid >= 0);
+    if (r->pid == 0) {
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 1);
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir",
+               r->dir, "--appendonly", "yes", "--save", "", "--daemonize", "no", NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200 && !redis_pong(r->port); i++)
+        usleep(25000);
+    cr_assert(redis_pong(r->port), "redis-server did not start on port %d", r->port);
+}
+
+/* SIGTERM: redis flushes its append-only file and exits. */
+static void redis_stop(redis_proc *r)
+{
+    if (r->pid <= 0) return;
+    kill(r->pid, SIGTERM);
+    waitpid(r->pid, NULL, 0);
+    r->pid = 0;
+}
+
+static void redis_cleanup(redis_proc *r)
+{
+    redis_stop(r);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static redis_proc rd;
+static int rd_up(void)
+{
+    return rd.pid > 0;
+}
+
+/* --- replicas --------------------------------------------------------------- */
+
+static char g_backend[64];
+static const char *g_replica;
+static long g_workers = 1, g_attempts = 3;
+static double g_idle = 1;
+
+static void edit(config *c)
+{
+    snprintf(c->tasks_backend, sizeof(c->tasks_backend), "%s", g_backend);
+    snprintf(c->replica_id, sizeof(c->replica_id), "%s", g_replica);
+    c->workers = g_workers;
+    c->task_attempts = g_attempts;
+    c->task_claim_idle = g_idle;
+}
+
+static void wait_ready(const test_server *t, long want, double secs);
+
+/* An in-process replica; waits until it is ready when Redis is up. */
+static void replica(test_server *t, const char *name)
+{
+    g_replica = name;
+    ts_start(t, edit);
+    if (rd_up()) wait_ready(t, 200, 10);
+}
+
+/* Replicas a, b and c, ready. */
+static void three_replicas(test_server s[3])
+{
+    replica(&s[0], "a");
+    replica(&s[1], "b");
+    replica(&s[2], "c");
+}
+
+static void use_redis(const redis_proc *r)
+{
+    snprintf(g_backend, sizeof(g_backend), "redis://127.0.0.1:%d", r->port);
+}
+
+/* Polls /readyz until it answers want (200 or 503), at most secs. */
+static void wait_ready(const test_server *t, long want, double secs)
+{
+    double t0 = now_secs();
+    long got = 0;
+    while (now_secs() - t0 < secs) {
+        http_res res;
+        http_get(t, "/readyz", &res);
+        got = res.status;
+        http_res_free(&res);
+        if (got == want) return;
+        usleep(20000);
+    }
+    cr_assert_fail("/readyz stayed %ld (wanted %ld) for %.1f s", got, want, secs);
+}
+
+/* POST /tasks body -> the new id (asserts 202). */
+static void create(const test_server *t, const char *body, char *id)
+{
+    http_res res;
+    http_do(t, "POST", "/tasks", body, &res);
+    cr_assert_eq(res.status, 202, "POST /tasks %s: %ld %s", body, res.status, res.body);
+    const char *s = json_string_value(json_object_get(res.json, "id"));
+    cr_assert_not_null(s);
+    cr_assert_eq(strlen(s), 32);
+    strcpy(id, s);
+    char loc[80];
+    cr_assert_eq(http_header(&res, "Location", loc, sizeof(loc)), 0);
+    cr_assert(strstr(loc, id));
+    http_res_free(&res);
+}
+
+/* GET /tasks/<id>[?wait=S] -> the task (caller frees), asserting 200. */
+static json_t *get_task(const test_server *t, const char *id, double wait)
+{
+    char path[96];
+    snprintf(path, sizeof(path), wait > 0 ? "/tasks/%s?wait=%g" : "/tasks/%s", id, wait);
+    http_res res;
+    http_get(t, path, &res);
+    cr_assert_eq(res.status, 200, "GET %s: %ld %s", path, res.status, res.body);
+    json_t *j = json_incref(res.json);
+    http_res_free(&res);
+    return j;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* Waits until the task's status is want (polling every 20 ms), at most secs. */
+static json_t *wait_status(const test_server *t, const char *id, const char *want, double secs)
+{
+    double t0 = now_secs();
+    for (;;) {
+        json_t *j = get_task(t, id, 0);
+        if (!strcmp(str(j, "status"), want)) return j;
+        cr_assert(now_secs() - t0 < secs, "task %s stayed %s (wanted %s)", id, str(j, "status"),
+                  want);
+        json_decref(j);
+        usleep(20000);
+    }
+}
+
+/* The value of a /metrics series (labels as written), checking the whole page. */
+static double metric(const test_server *t, const char *name, const char *labels)
+{
+    http_res res;
+    http_get(t, "/metrics", &res);
+    cr_assert_eq(res.status, 200);
+    prom_doc d;
+    char err[256];
+    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
+    double v = prom_value_of(&d, name, labels);
+    prom_doc_free(&d);
+    http_res_free(&res);
+    return v;
+}
+
+/* --- the real binary as a replica that can be killed -------------------------- */
+
+typedef struct child {
+    pid_t pid;
+    test_server t; /* only .port is used, for the HTTP helpers */
+} child;
+
+static void child_start(child *c, const char *name, const char *extra)
+{
+    const char *bin = getenv("IOCPU_BIN");
+    cr_assert_not_null(bin, "IOCPU_BIN is not set");
+    memset(c, 0, sizeof(*c));
+    c->t.port = (uint16_t)free_port();
+    char port[16], idle[32];
+    snprintf(port, sizeof(port), "%d", c->t.port);
+    snprintf(idle, sizeof(idle), "%g", g_idle);
+    c->pid = fork();
+    cr_assert(c->pid >= 0);
+    if (c->pid == 0) {
+        execl(bin, bin, "--port", port, "--workers", "1", "--tasks-backend", g_backend,
+              "--replica-id", name, "--task-claim-idle", idle, extra ? extra : NULL, NULL);
+        _exit(127);
+    }
+    wait_ready(&c->t, 200, 10);
+}
+
+static int child_wait(child *c)
+{
+    int st = 0;
+    waitpid(c->pid, &st, 0);
+    c->pid = 0;
+    return st;
+}
+
+/* --- tests ---------------------------------------------------------------------- */
+
+static void setup(void)
+{
+    memset(&rd, 0, sizeof(rd));
+    redis_start(&rd);
+    use_redis(&rd);
+    g_workers = 1;
+    g_attempts = 3;
+    g_idle = 1;
+}
+
+static void teardown(void)
+{
+    redis_cleanup(&rd);
+}
+
+TestSuite(redis_tasks, .init = setup, .fini = teardown, .timeout = 120);
+
+/* A's only worker is busy: its task runs on B's executor, and at once. */
+Test(redis_tasks, busy_replica_leaves_the_job_to_another)
+{
+    test_server a, b;
+    replica(&a, "a");
+    replica(&b, "b");
+    wait_ready(&a, 200, 5);
+    wait_ready(&b, 200, 5);
+    http_async blocker;
+    http_get_async(&blocker, &a, "/cpu/executor?ms=3000");
+    wait_loop_state(&a, "executor.busy", 1, 10);
+    char id[40];
+    double t0 = now_secs();
+    create(&a, "{\"kind\":\"cpu\",\"n\":7,\"iterations\":1000}", id);
+    json_t *j = get_task(&b, id, 20);
+    double took = now_secs() - t0;
+    cr_assert_str_eq(str(j, "status"), "done");
+    cr_assert_eq(strncmp(str(j, "runner"), "b-", 2), 0, "ran on %s", str(j, "runner"));
+    cr_assert_eq(json_integer_value(json_object_get(j, "result")), cpu_heavy_reference(7, 1000));
+    cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 1);
+    http_join(&blocker);
+    cr_assert_eq(blocker.res.status, 200);
+    /* it did not wait for A's 3 s job */
+    cr_assert(took < blocker.res.secs, "task took %.2f s, A's job %.2f s", took, blocker.res.secs);
+    json_decref(j);
+    http_res_free(&blocker.res);
+    ts_stop(&a);
+    ts_stop(&b);
+}
+
+/* Created on A, awaited on C, cancelled from C while it runs on B. */
+Test(redis_tasks, await_and_cancel_from_any_replica)
+{
+    test_server s[3];
+    three_replicas(s);
+
+    /* await: the waiter on C wakes when the task ends on another replica */
+    char id[40];
+    create(&s[0], "{\"kind\":\"io\",\"delay\":0.6}", id);
+    double t0 = now_secs();
+    json_t *j = get_task(&s[2], id, 20);
+    double took = now_secs() - t0;
+    cr_assert_str_eq(str(j, "status"), "done");
+    cr_assert_str_eq(str(j, "result"), "task done after 0.6s");
+    cr_assert(took > 0.3 && took < 10, "wait took %.2f s", took);
+    json_decref(j);
+
+    /* a wait that times out answers with the task still running */
+    create(&s[0], "{\"kind\":\"cpu\",\"ms\":30000}", id);
+    j = wait_status(&s[1], id, "running", 10);
+    t0 = now_secs();
+    json_t *w = get_task(&s[2], id, 0.5);
+    took = now_secs() - t0;
+    cr_assert_str_eq(str(w, "status"), "running");
+    cr_assert(took >= 0.45 && took < 5, "wait=0.5 took %.2f s", took);
+    json_decref(w);
+
+    /* cancel from C: the runner's worker is free right after */
+    const char *runner = str(j, "runner");
+    int r = runner[0] == 'a' ? 0 : runner[0] == 'b' ? 1 : 2;
+    wait_loop_state(&s[r], "executor.busy", 1, 5);
+    http_res res;
+    char path[80];
+    snprintf(path, sizeof(path), "/tasks/%s", id);
+    http_do(&s[2], "DELETE", path, NULL, &res);
+    cr_assert_eq(res.status, 200, "%s", res.body);
+    cr_assert_str_eq(str(res.json, "status"), "cancelled");
+    http_res_free(&res);
+    wait_loop_state(&s[r], "executor.busy", 0, 5);
+    json_decref(j);
+    j = get_task(&s[1], id, 0);
+    cr_assert_str_eq(str(j, "status"), "cancelled");
+    json_decref(j);
+    http_do(&s[1], "DELETE", path, NULL, &res);
+    cr_assert_eq(res.status, 409);
+    http_res_free(&res);
+    http_do(&s[1], "DELETE", "/tasks/0123456789abcdef0123456789abcdef", NULL, &res);
+    cr_assert_eq(res.status, 404);
+    http_res_free(&res);
+
+    /* a queued task cancelled before any replica took it never runs */
+    for (int i = 0; i < 3; i++) /* every worker busy */
+        create(&s[i], "{\"kind\":\"cpu\",\"ms\":2000}", path);
+    char queued[40];
+    create(&s[0], "{\"kind\":\"cpu\",\"ms\":50}", queued);
+    snprintf(path, sizeof(path), "/tasks/%s", queued);
+    http_do(&s[1], "DELETE", path, NULL, &res);
+    cr_assert_eq(res.status, 200, "%s", res.body);
+    cr_assert_str_eq(str(res.json, "status"), "cancelled");
+    cr_assert_null(json_object_get(res.json, "started_at"));
+    http_res_free(&res);
+
+    /* GET /tasks on any replica lists what every replica created */
+    http_get(&s[1], "/tasks?limit=3", &res);
+    cr_assert_eq(res.status, 200);
+    cr_assert_eq(json_array_size(json_object_get(res.json, "tasks")), 3);
+    cr_assert_str_eq(str(json_array_get(json_object_get(res.json, "tasks"), 0), "id"), queued);
+    http_res_free(&res);
+    for (int i = 0; i < 3; i++)
+        ts_stop(&s[i]);
+}
+
+typedef struct waiter_arg {
+    const test_server *t;
+    char path[96];
+    http_async a;
+} waiter_arg;
+
+/* Many waiters on three replicas: one "done" event wakes all of them. */
+Test(redis_tasks, every_waiter_everywhere_is_woken)
+{
+    test_server s[3];
+    three_replicas(s);
+    char id[40];
+    create(&s[0], "{\"kind\":\"io\",\"delay\":1}", id);
+    enum { N = 12 };
+    waiter_arg w[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(w[i].path, sizeof(w[i].path), "/tasks/%s?wait=30", id);
+        http_get_async(&w[i].a, &s[i % 3], w[i].path);
+    }
+    for (int i = 0; i < N; i++) {
+        http_join(&w[i].a);
+        cr_assert_eq(w[i].a.res.status, 200);
+        cr_assert_str_eq(str(w[i].a.res.json, "status"), "done");
+        cr_assert(w[i].a.res.secs < 15, "waiter %d took %.2f s", i, w[i].a.res.secs);
+        http_res_free(&w[i].a.res);
+    }
+    for (int i = 0; i < 3; i++)
+        ts_stop(&s[i]);
+}
+
+/* kill -9 the replica running a job: another one finishes it (attempt 2). */
+Test(redis_tasks, killed_replica_job_is_finished_elsewhere)
+{
+    child p;
+    child_start(&p, "p", NULL);
+    char id[40];
+    create(&p.t, "{\"kind\":\"cpu\",\"ms\":1500}", id);
+    json_t *j = wait_status(&p.t, id, "running", 10);
+    cr_assert_eq(strncmp(str(j, "runner"), "p-", 2), 0, "ran on %s", str(j, "runner"));
+    json_decref(j);
+    kill(p.pid, SIGKILL);
+    child_wait(&p);
+    test_server b;
+    replica(&b, "b");
+    j = get_task(&b, id, 30);
+    cr_assert_str_eq(str(j, "status"), "done");
+    cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 2);
+    cr_assert_eq(strncmp(str(j, "runner"), "b-", 2), 0);
+    cr_assert_gt(json_integer_value(json_object_get(j, "iterations")), 0);
+    json_decref(j);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_jobs_total", "event=\"reclaimed\""), 1);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_jobs_total", "event=\"claimed\""), 0);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_up", ""), 1);
+    cr_assert_eq(metric(&b, "iocpu_task_backend_local_jobs", ""), 0);
+    ts_stop(&b);
+}
+
+/* A job whose replicas keep dying ends `failed` after --task-attempts runs. */
+Test(redis_tasks, job_that_keeps_killing_replicas_fails)
+{
+    g_attempts = 2;
+    char id[40];
+    for (int run = 1; run <= 2; run++) {
+        child p;
+        child_start(&p, "p", "--task-attempts=2");
+        if (run == 1) create(&p.t, "{\"kind\":\"cpu\",\"ms\":60000}", id);
+        /* run 2 takes it over once it has been silent for claim-idle */
+        double t0 = now_secs();
+        for (;;) {
+            json_t *j = get_task(&p.t, id, 0);
+            int mine = !strcmp(str(j, "status"), "running") &&
+                       json_integer_value(json_object_get(j, "attempts")) == run;
+            json_decref(j);
+            if (mine) break;
+            cr_assert(now_secs() - t0 < 20, "attempt %d never started", run);
+            usleep(50000);
+        }
+        kill(p.pid, SIGKILL);
+        child_wait(&p);
+    }
+    test_server b;
+    replica(&b, "b");
+    json_t *j = wait_status(&b, id, "failed", 20);
+    cr_assert(strstr(str(j, "error"), "gave up after 2 attempts"), "%s", str(j, "error"));
+    cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 2);
+    json_decref(j);
+    ts_stop(&b);
+}
+
+/* SIGTERM: the replica stops claiming, finishes the job it runs, reports it,
+ * and exits 0. */
+Test(redis_tasks, drain_finishes_and_reports_running_jobs)
+{
+    child p;
+    child_start(&p, "p", NULL);
+    char id[40];
+    create(&p.t, "{\"kind\":\"io\",\"delay\":1}", id);
+    json_decref(wait_status(&p.t, id, "running", 10));
+    kill(p.pid, SIGTERM);
+    int st = child_wait(&p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
+    test_server b;
+    replica(&b, "b");
+    json_t *j = get_task(&b, id, 0);
+    cr_assert_str_eq(str(j, "status"), "done");
+    cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 1);
+    json_decref(j);
+    ts_stop(&b);
+}
+
+/* --- Redis down ------------------------------------------------------------------- */
+
+static double cpu_secs(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* No Redis at all: not ready, tasks 503 + Retry-After, everything else
+ * served, and no busy loop while it retries. */
+Test(redis_tasks, without_redis_tasks_503_and_the_rest_works)
+{
+    redis_stop(&rd);
+    test_server a;
+    replica(&a, "a");
+    wait_ready(&a, 503, 2);
+    cr_assert_eq(metric(&a, "iocpu_task_backend_up", ""), 0);
+    http_res res;
+    http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":1}", &res);
+    cr_assert_eq(res.status, 503);
+    char ra[16];
+    cr_assert_eq(http_header(&res, "Retry-After", ra, sizeof(ra)), 0);
+    cr_assert_str_eq(str(res.json, "detail"), "task backend unavailable");
+    http_res_free(&res);
+    http_get(&a, "/tasks/0123456789abcdef0123456789abcdef", &res);
+    cr_assert_eq(res.status, 503);
+    http_res_free(&res);
+    http_get(&a, "/io/job?delay=0.05", &res);
+    cr_assert_eq(res.status, 200);
+    http_res_free(&res);
+    double c0 = cpu_secs(), t0 = now_secs();
+    usleep(2000000);
+    double cpu = cpu_secs() - c0, wall = now_secs() - t0;
+    cr_assert(cpu < wall * 0.1, "%.3f s of CPU in %.2f s while Redis is down", cpu, wall);
+    /* Redis comes up: ready again without a restart */
+    redis_start(&rd);
+    wait_ready(&a, 200, 15);
+    char id[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":0.1}", id);
+    json_t *j = get_task(&a, id, 10);
+    cr_assert_str_eq(str(j, "status"), "done");
+    json_decref(j);
+    ts_stop(&a);
+}
+
+typedef struct loader {
+    const test_server *t;
+    volatile int stop;
+    int accepted, refused, other;
+    char ids[400][40];
+    pthread_t th;
+} loader;
+
+static void *load_main(void *p)
+{
+    loader *l = p;
+    while (!l->stop && l->accepted < 400) {
+        http_res res;
+        http_do(l->t, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":0.2}", &res);
+        if (res.status == 202)
+            strcpy(l->ids[l->accepted++], str(res.json, "id"));
+        else if (res.status == 503)
+            l->refused++;
+        else
+            l->other++;
+        http_res_free(&res);
+        usleep(10000);
+    }
+    return NULL;
+}
+
+/* Redis stopped and restarted under load: 503s and not-ready meanwhile,
+ * then every accepted task ends done, each run exactly once. */
+Test(redis_tasks, redis_restart_under_load_loses_nothing)
+{
+    test_server a, b;
+    g_workers = 2;
+    g_idle = 5; /* longer than the outage: nothing is taken over */
+    replica(&a, "a");
+    replica(&b, "b");
+    wait_ready(&a, 200, 5);
+    wait_ready(&b, 200, 5);
+    loader l = {.t = &a};
+    pthread_create(&l.th, NULL, load_main, &l);
+    usleep(500000);
+    redis_stop(&rd);
+    wait_ready(&a, 503, 5);
+    wait_ready(&b, 503, 5);
+    http_res res;
+    http_get(&b, "/healthz", &res);
+    cr_assert_eq(res.status, 200);
+    http_res_free(&res);
+    usleep(500000);
+    redis_start(&rd); /* same port, same data */
+    wait_ready(&a, 200, 15);
+    wait_ready(&b, 200, 15);
+    usleep(500000);
+    l.stop = 1;
+    pthread_join(l.th, NULL);
+    cr_assert_gt(l.accepted, 10);
+    cr_assert_gt(l.refused, 0, "no POST was refused while Redis was down");
+    cr_assert_eq(l.other, 0);
+    for (int i = 0; i < l.accepted; i++) {
+        json_t *j = get_task(i % 2 ? &a : &b, l.ids[i], 20);
+        cr_assert_str_eq(str(j, "status"), "done", "task %d of %d: %s", i, l.accepted,
+                         str(j, "status"));
+        cr_assert_eq(json_integer_value(json_object_get(j, "attempts")), 1, "task %d ran twice", i);
+        json_decref(j);
+    }
+    ts_stop(&a);
+    ts_stop(&b);
+}
+
+/* --- a Redis that is too old ---------------------------------------------------- */
+
+/* A fake Redis 5.0 on a thread: answers INFO, SUBSCRIBE and XGROUP the way
+ * Redis does and ignores everything else, one thread per connection. */
+typedef struct fake_redis {
+    int lfd, port;
+    pthread_t th;
+} fake_redis;
+
+static const char *g_fake_version;
+
+static void *fake_conn(void *p)
+{
+    int fd = (int)(intptr_t)p;
+    char req[4096], info[128], reply[256];
+    ssize_t n;
+    snprintf(info, sizeof(info), "# Server\r\nredis_version:%s\r\nredis_mode:standalone\r\n",
+             g_fake_version);
+    while ((n = read(fd, req, sizeof(req) - 1)) > 0) {
+        req[n] = '\0';
+        if (strstr(req, "\r\nINFO\r\n")) {
+            int len = snprintf(reply, sizeof(reply), "$%zu\r\n%s\r\n", strlen(info), info);
+            if (write(fd, reply, (size_t)len) != len) break;
+        }
+        if (strstr(req, "\r\nSUBSCRIBE\r\n")) {
+            static const char sub[] = "*3\r\n$9\r\nsubscribe\r\n$12\r\niocpu:events\r\n:1\r\n";
+            if (write(fd, sub, strlen(sub)) < 0) break;
+        }
+        if (strstr(req, "\r\nXGROUP\r\n") && write(fd, "+OK\r\n", 5) < 0) break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *fake_accept(void *p)
+{
+    fake_redis *f = p;
+    int fd;
+    while ((fd = accept(f->lfd, NULL, NULL)) >= 0) {
+        pthread_t th;
+        pthread_create(&th, NULL, fake_conn, (void *)(intptr_t)fd);
+        pthread_detach(th);
+    }
+    return NULL;
+}
+
+static void old_or_new(const char *version, long want)
+{
+    g_fake_version = version;
+    fake_redis f;
+    f.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    cr_assert(bind(f.lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    cr_assert(listen(f.lfd, 16) == 0);
+    cr_assert(getsockname(f.lfd, (struct sockaddr *)&sa, &len) == 0);
+    f.port = ntohs(sa.sin_port);
+    pthread_create(&f.th, NULL, fake_accept, &f);
+    snprintf(g_backend, sizeof(g_backend), "redis://127.0.0.1:%d", f.port);
+    redis_stop(&rd);
+    test_server a;
+    replica(&a, "a");
+    if (want == 200) {
+        wait_ready(&a, 200, 10); /* the fake is enough for readiness... */
+    } else {
+        usleep(500000); /* ...so here only the version keeps it unready */
+        wait_ready(&a, 503, 1);
+        http_res res;
+        http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":1}", &res);
+        cr_assert_eq(res.status, 503);
+        http_res_free(&res);
+    }
+    ts_stop(&a);
+    shutdown(f.lfd, SHUT_RDWR);
+    close(f.lfd);
+    pthread_join(f.th, NULL);
+}
+
+Test(redis_tasks, redis_older_than_6_2_is_not_ready)
+{
+    old_or_new("6.2.0", 200);
+    old_or_new("6.0.16", 503);
+    old_or_new("5.0.7", 503);
+}
+
+/* A waiter across a Redis restart: it keeps waiting, and the task that ended
+ * while Redis was away (reported when it came back) wakes it. */
+Test(redis_tasks, waiter_survives_a_redis_restart)
+{
+    test_server a, b;
+    g_idle = 5; /* longer than the outage: nothing is taken over */
+    replica(&a, "a");
+    replica(&b, "b");
+    char id[40], path[96];
+    create(&a, "{\"kind\":\"io\",\"delay\":1.5}", id);
+    snprintf(path, sizeof(path), "/tasks/%s?wait=30", id);
+    http_async w;
+    http_get_async(&w, &b, path);
+    usleep(300000);
+    redis_stop(&rd);
+    usleep(700000);
+    redis_start(&rd);
+    http_join(&w);
+    cr_assert_eq(w.res.status, 200, "%s", w.res.body);
+    cr_assert_str_eq(str(w.res.json, "status"), "done");
+    cr_assert_eq(json_integer_value(json_object_get(w.res.json, "attempts")), 1);
+    cr_assert(w.res.secs < 20, "the waiter took %.2f s", w.res.secs);
+    http_res_free(&w.res);
+    ts_stop(&a);
+    ts_stop(&b);
+}
