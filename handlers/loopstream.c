@@ -57,7 +57,7 @@ static void on_tick(timer *t);
 static size_t open_connections(app *a)
 {
     const union MHD_DaemonInfo *di =
-        MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     return di ? di->num_connections : 0;
 }
 
@@ -68,7 +68,7 @@ static void format_event(loopstream *h, uint64_t id, uint64_t since_ns, int firs
     app *a = h->a;
     uint64_t now = loop_now_ns();
     size_t nlag;
-    uint64_t lag = lagprobe_max_since(a->probe, since_ns, &nlag);
+    uint64_t lag = lagprobe_max_since(a->obs.probe, since_ns, &nlag);
     executor_stats es;
     executor_get_stats(a->ex, &es);
     size_t timers = app_active_timers(a) - (size_t)timer_active(&h->tick);
@@ -76,7 +76,7 @@ static void format_event(loopstream *h, uint64_t id, uint64_t since_ns, int firs
                           (json_int_t)id, "t", secs_between(a->started_ns, now), "lag_ms",
                           round((double)lag / 1e3) / 1e3, "lag_samples", (json_int_t)nlag,
                           "active_timers", (json_int_t)timers, "connections",
-                          (json_int_t)open_connections(a), "suspended", (json_int_t)a->nsuspended,
+                          (json_int_t)open_connections(a), "suspended", (json_int_t)a->http.nsuspended,
                           "streams", (json_int_t)h->n, "executor", "busy", (json_int_t)es.busy,
                           "queued", (json_int_t)es.queued, "workers", (json_int_t)es.workers);
     if (first) buf_puts(out, "retry: 1000\n");

@@ -119,7 +119,7 @@ static void metrics_page(http_req *r)
         .access_log_lines = v.total.log_lines,
         .access_log_dropped = v.total.log_dropped,
         .body_buffered = v.total.body_buffered,
-        .body_budget = a->body_budget_total,
+        .body_budget = a->http.body_budget_total,
         .rx_timeouts = v.total.rx_timeouts,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,

@@ -6,14 +6,15 @@
  * origin loop answers. See taskfwd.c for who owns a call when.
  *
  * Each loop has one taskfwd (in the tasks group's state). Loop 0's holds
- * the operations that wait there; the others' only know loop 0's.
+ * the operations that wait there; the others' only know loop 0's. Nothing
+ * here knows HTTP: the asker gets the outcome through a callback (tasks.c
+ * answers its request with it), so forwarding is tested without sockets.
  */
 #ifndef IOCPU_TASKFWD_H
 #define IOCPU_TASKFWD_H
 
 #include "app.h"
 #include "backend.h"
-#include "http.h"
 #include "list.h"
 
 typedef struct taskfwd taskfwd;
@@ -30,8 +31,17 @@ struct taskfwd {
  * backend is b; NULL elsewhere). */
 void taskfwd_init(taskfwd *f, app *a, taskfwd *owner, task_backend *b);
 
-/* On r's loop (not loop 0): forwards q to loop 0 and answers r when it is done. */
-void taskfwd_forward(taskfwd *f, http_req *r, const task_request *q);
+typedef struct taskfwd_call taskfwd_call;
+/* Runs on the origin loop with the outcome (its body is the callee's to take). */
+typedef void (*taskfwd_done)(void *data, task_outcome *o);
+
+/* On f's loop (not loop 0): runs q on loop 0; done(data, outcome) runs back
+ * on this loop when it is over, unless taskfwd_detach() came first. The
+ * call, or NULL when out of memory (nothing was sent). */
+taskfwd_call *taskfwd_forward(taskfwd *f, const task_request *q, taskfwd_done done, void *data);
+/* On the origin loop: the asker is gone; done will not run (the call is
+ * freed when it comes back). */
+void taskfwd_detach(taskfwd_call *c);
 
 /* On loop 0: every forwarded GET still waiting answers now (drain deadline). */
 void taskfwd_expire_all(taskfwd *owner);

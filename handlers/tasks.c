@@ -70,12 +70,39 @@ static void local_free(void *p)
     free(lw);
 }
 
+/* A forwarded operation's outcome, back on r's loop. */
+static void forwarded(void *data, task_outcome *o)
+{
+    http_req *r = data;
+    http_set_ctx(r, NULL, NULL); /* the call frees itself */
+    taskreply_send(r, o);
+}
+
+static void forward_detach(void *call)
+{
+    taskfwd_detach(call);
+}
+
+/* Another loop owns the backend: r waits, suspended, while loop 0 runs q. */
+static void forward(tasks_loop *tl, http_req *r, const task_request *q)
+{
+    if (http_defer(r) < 0) {
+        http_respond_detail(r, 500, "cannot wait");
+        return;
+    }
+    taskfwd_call *c = taskfwd_forward(&tl->fwd, q, forwarded, r);
+    if (c)
+        http_set_ctx(r, c, forward_detach); /* the request ending first detaches it */
+    else
+        http_respond_detail(r, 500, "out of memory");
+}
+
 /* Runs q for r: on this loop when it owns the backend, else through loop 0. */
 static void run_op(http_req *r, const task_request *q)
 {
     tasks_loop *tl = http_group_state(r);
     if (tl->a->index != 0) {
-        taskfwd_forward(&tl->fwd, r, q);
+        forward(tl, r, q);
         return;
     }
     local_wait *lw = calloc(1, sizeof(*lw));

@@ -8,13 +8,13 @@
  *   - owned by this loop's thread: everything not listed below (its loop,
  *     daemon, requests, receive deadlines, body bytes, lag probe, access
  *     log, metrics writes, group states);
- *   - `stats`: this loop's slot of the shared board (loopstats.h): the loop
+ *   - `obs.stats`: this loop's slot of the shared board (loopstats.h): the loop
  *     writes its metrics only with the slot's mutex held (app_stats_lock),
  *     and other loops read the slot under it;
  *   - `draining`: atomic, any thread or a signal handler sets it;
  *   - shared by every loop and thread-safe or read-only once the loops run:
  *     `ex` (executor.h; this loop's jobs name completion channel `index`),
- *     `cfg`, `router`, `groups`, `board`, `mailboxes` (another loop is
+ *     `cfg`, `router`, `groups`, `obs.board`, `mailboxes` (another loop is
  *     reached only by posting a mail to its mailbox: app_post()).
  */
 #ifndef IOCPU_APP_H
@@ -38,6 +38,27 @@
 #include "metrics.h"
 #include "router.h"
 
+/* One loop's libmicrohttpd side (http.c, http_conn.c). */
+typedef struct app_http {
+    struct MHD_Daemon *mhd;
+    loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
+    list_node reqs;     /* every request in progress */
+    size_t nreqs, nsuspended;
+    deadline_queue rxq;   /* --header-timeout: connections receiving a request (http_conn.h) */
+    uint64_t rx_timeouts; /* connections it closed */
+    /* --max-body-buffer: this loop's share, the request body bytes it holds,
+     * and the whole server's (every loop's share together) */
+    size_t body_budget, body_buffered, body_budget_total;
+} app_http;
+
+/* What one loop observes of itself, and where it shows it to the others. */
+typedef struct app_obs {
+    metrics *metrics;          /* request, loop-lag and executor-job metrics */
+    lagprobe *probe;           /* the 10 ms loop-lag probe timer */
+    access_log *alog;          /* JSON lines on stdout; NULL without --access-log */
+    loop_stats *board, *stats; /* every loop's published stats (shared); this loop's slot */
+} app_obs;
+
 struct app {
     /* who this loop is (read-only once the loops run) */
     config cfg;
@@ -46,41 +67,30 @@ struct app {
     size_t nloops;
     uint16_t port;
     uint64_t started_ns;
+    /* this loop's own */
+    loop *loop;
+    mailbox *mbox; /* calls from other threads into this loop */
+    app_http http;
+    app_obs obs;
+    void **group_state; /* this loop's state of groups.v[i], by index */
     /* shared by every loop (see above) */
     executor *ex;
     const router *router;
     http_groups groups;
-    void **group_state;         /* this loop's state of groups.v[i], by index */
-    mailbox *const *mailboxes;  /* every loop's mailbox, by index: post only */
-    loop_stats *board, *stats;  /* every loop's published stats; this loop's slot */
-    size_t body_budget_total;   /* --max-body-buffer as the loops share it */
-    /* this loop's own */
-    loop *loop;
-    mailbox *mbox; /* calls from other threads into this loop */
-    struct MHD_Daemon *mhd;
-    loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
-    list_node reqs;     /* every request in progress (http.c) */
-    size_t nreqs, nsuspended;
-    deadline_queue rxq;   /* --header-timeout: connections receiving a request (http_conn.h) */
-    uint64_t rx_timeouts; /* connections it closed */
-    /* --max-body-buffer: this loop's share and the request body bytes it holds */
-    size_t body_budget, body_buffered;
+    mailbox *const *mailboxes; /* every loop's mailbox, by index: post only */
     /* The one readiness switch: once set (SIGTERM drain, shutdown) /readyz
      * answers 503 and /metrics shows iocpu_draining 1. Any thread may set it. */
     atomic_int draining;
-    metrics *metrics; /* request, loop-lag and executor-job metrics */
-    lagprobe *probe;  /* the 10 ms loop-lag probe timer */
-    access_log *alog; /* JSON lines on stdout; NULL without --access-log */
 };
 
 /* Guards this loop's metrics writes and its published stats (loopstats.h). */
 static inline void app_stats_lock(app *a)
 {
-    loopstats_lock(a->stats);
+    loopstats_lock(a->obs.stats);
 }
 static inline void app_stats_unlock(app *a)
 {
-    loopstats_unlock(a->stats);
+    loopstats_unlock(a->obs.stats);
 }
 
 /* This loop's state of group g (NULL if g is not a group of the server or
@@ -97,8 +107,8 @@ const char *app_unready(app *a);
  * own timers are not counted. */
 static inline size_t app_active_timers(const app *a)
 {
-    return loop_timer_count(a->loop) - (size_t)(a->probe && lagprobe_armed(a->probe)) -
-           (size_t)deadline_timer_armed(&a->rxq);
+    return loop_timer_count(a->loop) - (size_t)(a->obs.probe && lagprobe_armed(a->obs.probe)) -
+           (size_t)deadline_timer_armed(&a->http.rxq);
 }
 
 #endif

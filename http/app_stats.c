@@ -14,7 +14,7 @@
 static uint64_t open_connections(app *a)
 {
     const union MHD_DaemonInfo *di =
-        a->mhd ? MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+        a->http.mhd ? MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
     return di ? di->num_connections : 0;
 }
 
@@ -24,16 +24,16 @@ void app_publish(app *a)
         if (a->groups.v[i]->publish) a->groups.v[i]->publish(a->group_state[i]);
     loop_snapshot s = {
         .connections = open_connections(a),
-        .requests = a->nreqs,
-        .suspended = a->nsuspended,
+        .requests = a->http.nreqs,
+        .suspended = a->http.nsuspended,
         .active_timers = app_active_timers(a),
-        .log_lines = a->alog ? access_log_lines(a->alog) : 0,
-        .log_dropped = a->alog ? access_log_dropped(a->alog) : 0,
-        .body_buffered = a->body_buffered,
-        .rx_timeouts = a->rx_timeouts,
+        .log_lines = a->obs.alog ? access_log_lines(a->obs.alog) : 0,
+        .log_dropped = a->obs.alog ? access_log_dropped(a->obs.alog) : 0,
+        .body_buffered = a->http.body_buffered,
+        .rx_timeouts = a->http.rx_timeouts,
     };
-    lagprobe_summary(a->probe, loop_now_ns(), &s.lag);
-    loopstats_set(a->stats, &s);
+    lagprobe_summary(a->obs.probe, loop_now_ns(), &s.lag);
+    loopstats_set(a->obs.stats, &s);
 }
 
 int app_gather(app *a, loops_view *v)
@@ -46,7 +46,7 @@ int app_gather(app *a, loops_view *v)
     }
     app_publish(a);
     v->loops = snaps;
-    loopstats_gather(a->board, a->nloops, a->index, sum, v);
+    loopstats_gather(a->obs.board, a->nloops, a->index, sum, v);
     return 0;
 }
 

@@ -207,7 +207,7 @@ static int suspend(http_req *r)
     http_conn_watch(hc); /* on failure it still works; a disconnect is then seen at the end */
     MHD_suspend_connection(r->conn);
     r->suspended = 1;
-    r->app->nsuspended++;
+    r->app->http.nsuspended++;
     hc->waiting = r;
     if (hc->gone) { /* it hung up before this request waited: an edge will not come again */
         r->aborted = 1;
@@ -221,7 +221,7 @@ static void resume(http_req *r)
     if (!r->suspended) return;
     if (r->hc) r->hc->waiting = NULL;
     r->suspended = 0;
-    r->app->nsuspended--;
+    r->app->http.nsuspended--;
     MHD_resume_connection(r->conn);
 }
 
@@ -417,15 +417,15 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, c
     r->conn = c;
     r->method = method;
     r->head = strcmp(method, "HEAD") == 0;
-    r->slot = metrics_unmatched_slot(a->metrics, method);
+    r->slot = metrics_unmatched_slot(a->obs.metrics, method);
     r->start_ns = loop_now_ns();
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->hc = ci ? ci->socket_context : NULL;
     if (r->hc) http_conn_headers_in(r->hc, r);
-    if (a->alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
-    list_insert_head(&a->reqs, &r->link);
-    a->nreqs++;
+    if (a->obs.alog) r->log = log_fields(c, method, url); /* NULL on OOM: the line is skipped */
+    list_insert_head(&a->http.reqs, &r->link);
+    a->http.nreqs++;
     return r;
 }
 
@@ -438,10 +438,10 @@ static void finish(http_req *r)
                       : r->hc && r->hc->timed_out ? 408 /* closed by its receive deadline */
                                                   : METRICS_STATUS_CLIENT_CLOSED;
     app_stats_lock(a); /* another loop may be summing these metrics (loopstats.h) */
-    metrics_request(a->metrics, r->slot, status, (double)(end - r->start_ns) / 1e9);
-    a->stats->served++;
+    metrics_request(a->obs.metrics, r->slot, status, (double)(end - r->start_ns) / 1e9);
+    a->obs.stats->served++;
     app_stats_unlock(a);
-    if (a->alog && r->log) {
+    if (a->obs.alog && r->log) {
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
         const char *method = r->log, *path = method + strlen(method) + 1;
@@ -454,14 +454,14 @@ static void finish(http_req *r)
             .duration_ms = (double)(end - r->start_ns) / 1e6,
             .bytes = r->responded && !r->head ? r->bytes : 0,
         };
-        access_log_write(a->alog, &e);
+        access_log_write(a->obs.alog, &e);
     }
 }
 
 /* Gives r's body bytes back to the loop's budget, and frees the body. */
 static void release_body(http_req *r)
 {
-    r->app->body_buffered -= r->charged;
+    r->app->http.body_buffered -= r->charged;
     r->charged = 0;
     buf_free(&r->body);
 }
@@ -473,7 +473,7 @@ static void req_free(http_req *r)
     if (r->hc) http_conn_request_done(r->hc);
     if (r->suspended) { /* only possible when MHD tears everything down */
         if (r->hc) r->hc->waiting = NULL;
-        a->nsuspended--;
+        a->http.nsuspended--;
     }
     if (r->response) MHD_destroy_response(r->response);
     release_body(r);
@@ -481,7 +481,7 @@ static void req_free(http_req *r)
     free(r->x);
     free(r->log);
     list_remove(&r->link);
-    a->nreqs--;
+    a->http.nreqs--;
     free(r);
 }
 
@@ -522,8 +522,8 @@ static int charge(http_req *r, size_t total)
 {
     app *a = r->app;
     if (total <= r->charged) return 0;
-    if (total - r->charged > a->body_budget - a->body_buffered) return -1;
-    a->body_buffered += total - r->charged;
+    if (total - r->charged > a->http.body_budget - a->http.body_buffered) return -1;
+    a->http.body_buffered += total - r->charged;
     r->charged = total;
     return 0;
 }
@@ -628,7 +628,7 @@ void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 void http_expire_all(app *a)
 {
     list_node *n;
-    list_foreach(n, &a->reqs)
+    list_foreach(n, &a->http.reqs)
     {
         http_req *r = list_entry(n, http_req, link);
         if (!r->responded && !r->response)
@@ -641,7 +641,7 @@ void http_expire_all(app *a)
 void http_abort_all(app *a)
 {
     list_node *n;
-    list_foreach(n, &a->reqs)
+    list_foreach(n, &a->http.reqs)
     {
         http_req *r = list_entry(n, http_req, link);
         r->aborted = 1;

@@ -33,7 +33,7 @@
 void http_conn_bytes(http_conn *hc)
 {
     if (!hc->req && !hc->timed_out && !deadline_armed(&hc->rx))
-        deadline_arm(&hc->app->rxq, &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
+        deadline_arm(&hc->app->http.rxq, &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
 }
 
 int http_conn_watch(http_conn *hc)
@@ -46,18 +46,18 @@ int http_conn_watch(http_conn *hc)
 void http_conn_headers_in(http_conn *hc, http_req *r)
 {
     hc->req = r;
-    if (!hc->timed_out) deadline_arm(&hc->app->rxq, &hc->rx);
+    if (!hc->timed_out) deadline_arm(&hc->app->http.rxq, &hc->rx);
 }
 
 void http_conn_received(http_conn *hc)
 {
-    deadline_disarm(&hc->app->rxq, &hc->rx);
+    deadline_disarm(&hc->app->http.rxq, &hc->rx);
 }
 
 void http_conn_request_done(http_conn *hc)
 {
     hc->req = NULL;
-    deadline_disarm(&hc->app->rxq, &hc->rx);
+    deadline_disarm(&hc->app->http.rxq, &hc->rx);
 }
 
 void http_conn_expired(deadline_queue *q, deadline_entry *e)
@@ -68,7 +68,7 @@ void http_conn_expired(deadline_queue *q, deadline_entry *e)
     /* MHD's epoll set reports the hang-up; it closes the connection in this
      * iteration's MHD_run() (the socket stays open until then) */
     shutdown(hc->w.fd, SHUT_RDWR);
-    hc->app->rx_timeouts++;
+    hc->app->http.rx_timeouts++;
 }
 
 http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
@@ -87,7 +87,7 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
         /* bytes sent before the accept: MHD reads them in this very
          * MHD_run(), before our epoll_wait could report them */
         int avail = 0;
-        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) deadline_arm(&a->rxq, &hc->rx);
+        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) deadline_arm(&a->http.rxq, &hc->rx);
     }
     return hc;
 }
@@ -95,6 +95,6 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
 void http_conn_close(http_conn *hc)
 {
     loop_unwatch(hc->app->loop, &hc->w);
-    deadline_disarm(&hc->app->rxq, &hc->rx);
+    deadline_disarm(&hc->app->http.rxq, &hc->rx);
     free(hc);
 }

@@ -109,6 +109,58 @@ static int connect_to(const target *t, long long deadline, char *err, size_t err
     return fd;
 }
 
+/* Sends the GET for t. 0, -ETIMEDOUT, or -1 (err says why). */
+static int send_request(int fd, const target *t, long long deadline, char *err, size_t errlen)
+{
+    char req[1400];
+    int n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: iocpu-probe\r\n"
+                     "Connection: close\r\n\r\n",
+                     t->path, t->host, t->port);
+    size_t sent = 0;
+    while (sent < (size_t)n) {
+        ssize_t w = send(fd, req + sent, (size_t)n - sent, MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(fd, POLLOUT, deadline) != 1) return -ETIMEDOUT;
+        } else {
+            snprintf(err, errlen, "send: %s", strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads the status line ("HTTP/1.x NNN ..."; only it matters) and returns
+ * its code, -ETIMEDOUT, or -1 (err says why). */
+static int read_status(int fd, const target *t, long long deadline, char *err, size_t errlen)
+{
+    char line[64];
+    size_t got = 0;
+    while (got < sizeof(line) - 1 && !memchr(line, '\n', got)) {
+        ssize_t r = recv(fd, line + got, sizeof(line) - 1 - got, 0);
+        if (r > 0) {
+            got += (size_t)r;
+        } else if (r == 0) {
+            break;
+        } else if (errno == EAGAIN || errno == EINTR) {
+            if (wait_fd(fd, POLLIN, deadline) != 1) return -ETIMEDOUT;
+        } else {
+            snprintf(err, errlen, "recv: %s", strerror(errno));
+            return -1;
+        }
+    }
+    line[got] = '\0';
+    int code;
+    char sp;
+    if (sscanf(line, "HTTP/1.%*1[01] %3d%c", &code, &sp) != 2 || sp != ' ' || code < 100) {
+        snprintf(err, errlen, "not an HTTP response from %s:%s", t->host, t->port);
+        return -1;
+    }
+    return code;
+}
+
 int probe_url(const char *url, int timeout_ms, int *status, char *err, size_t errlen)
 {
     char dummy[8];
@@ -126,61 +178,16 @@ int probe_url(const char *url, int timeout_ms, int *status, char *err, size_t er
     long long deadline = now_ms() + timeout_ms;
     int fd = connect_to(&t, deadline, err, errlen);
     if (fd < 0) return PROBE_FAILED;
-
-    char req[1400];
-    int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: iocpu-probe\r\n"
-                     "Connection: close\r\n\r\n",
-                     t.path, t.host, t.port);
-    int ret = PROBE_FAILED;
-    size_t sent = 0;
-    while (sent < (size_t)n) {
-        ssize_t w = send(fd, req + sent, (size_t)n - sent, MSG_NOSIGNAL);
-        if (w > 0) {
-            sent += (size_t)w;
-        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline) != 1) goto timeout;
-        } else {
-            snprintf(err, errlen, "send: %s", strerror(errno));
-            goto out;
-        }
-    }
-    /* Only the status line matters: "HTTP/1.x NNN ..." */
-    char line[64];
-    size_t got = 0;
-    while (got < sizeof(line) - 1 && !memchr(line, '\n', got)) {
-        ssize_t r = recv(fd, line + got, sizeof(line) - 1 - got, 0);
-        if (r > 0) {
-            got += (size_t)r;
-        } else if (r == 0) {
-            break;
-        } else if (errno == EAGAIN || errno == EINTR) {
-            if (wait_fd(fd, POLLIN, deadline) != 1) goto timeout;
-        } else {
-            snprintf(err, errlen, "recv: %s", strerror(errno));
-            goto out;
-        }
-    }
-    line[got] = '\0';
-    int code;
-    char sp;
-    if (sscanf(line, "HTTP/1.%*1[01] %3d%c", &code, &sp) != 2 || sp != ' ' || code < 100) {
-        snprintf(err, errlen, "not an HTTP response from %s:%s", t.host, t.port);
-        goto out;
-    }
-    *status = code;
-    if (code >= 200 && code < 300) {
-        ret = PROBE_OK;
-    } else {
-        snprintf(err, errlen, "%s answered %d", url, code);
-        ret = PROBE_STATUS;
-    }
-    goto out;
-timeout:
-    snprintf(err, errlen, "no answer from %s within %d ms", url, timeout_ms);
-out:
+    int code = send_request(fd, &t, deadline, err, errlen);
+    if (code == 0) code = read_status(fd, &t, deadline, err, errlen);
     close(fd);
-    return ret;
+    if (code == -ETIMEDOUT)
+        snprintf(err, errlen, "no answer from %s within %d ms", url, timeout_ms);
+    if (code < 0) return PROBE_FAILED;
+    *status = code;
+    if (code >= 200 && code < 300) return PROBE_OK;
+    snprintf(err, errlen, "%s answered %d", url, code);
+    return PROBE_STATUS;
 }
 
 int probe_main(int argc, char **argv)

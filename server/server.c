@@ -89,7 +89,7 @@ struct server {
     size_t nloops;
     lane **lanes;
     mailbox **mailboxes; /* every lane's, by index (app.h: a->mailboxes) */
-    loop_stats *board;   /* every lane's published stats (app.h: a->board) */
+    loop_stats *board;   /* every lane's published stats (app.h: a->obs.board) */
     uint16_t port;
     atomic_int drain_requested; /* set by server_drain() from any thread */
     atomic_int running;         /* lanes whose loop has not returned yet */
@@ -100,7 +100,7 @@ static int mhd_max_wait(void *arg)
 {
     app *a = &((lane *)arg)->a;
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(a->mhd, &ms) != MHD_YES) return -1;
+    if (MHD_get_timeout(a->http.mhd, &ms) != MHD_YES) return -1;
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
@@ -128,15 +128,15 @@ static void start_drain(lane *ln)
     atomic_store(&a->draining, 1);
     for (size_t i = 0; i < a->groups.n; i++) /* no new background work */
         if (a->groups.v[i]->drain) a->groups.v[i]->drain(a->group_state[i]);
-    MHD_socket fd = MHD_quiesce_daemon(a->mhd);
+    MHD_socket fd = MHD_quiesce_daemon(a->http.mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* external-epoll mode: ours to close; new connections are refused */
     loop_timer_start(a->loop, &ln->grace_timer, (uint64_t)(a->cfg.grace * 1e9), on_grace, ln);
     if (a->nloops == 1)
-        fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->nreqs, a->cfg.grace);
+        fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->http.nreqs, a->cfg.grace);
     else
         fprintf(stderr, "iocpu: loop %u draining %zu request(s), grace %.3g s\n", a->index,
-                a->nreqs, a->cfg.grace);
+                a->http.nreqs, a->cfg.grace);
 }
 
 /* A draining lane is done when nothing of it is left; lane 0 also waits for
@@ -144,7 +144,7 @@ static void start_drain(lane *ln)
 static int drained(lane *ln)
 {
     app *a = &ln->a;
-    if (a->nreqs) return 0;
+    if (a->http.nreqs) return 0;
     for (size_t i = 0; i < a->groups.n; i++) /* forwarded calls, claimed jobs, ... */
         if (a->groups.v[i]->busy && a->groups.v[i]->busy(a->group_state[i])) return 0;
     return a->index != 0 || atomic_load(&ln->s->running) == 1;
@@ -154,7 +154,7 @@ static void mhd_after_poll(void *arg)
 {
     lane *ln = arg;
     app *a = &ln->a;
-    MHD_run(a->mhd);
+    MHD_run(a->http.mhd);
     if (!ln->drain_started && atomic_load(&ln->s->drain_requested)) start_drain(ln);
     if (ln->drain_started && drained(ln)) loop_stop(a->loop);
 }
@@ -170,10 +170,10 @@ static void on_lag_sample(void *arg, uint64_t lag_ns)
 {
     app *a = arg;
     app_stats_lock(a);
-    metrics_loop_lag(a->metrics, (double)lag_ns / 1e9);
+    metrics_loop_lag(a->obs.metrics, (double)lag_ns / 1e9);
     app_stats_unlock(a);
-    if (++a->stats->lag_samples >= LOOPSTATS_PUBLISH_EVERY) {
-        a->stats->lag_samples = 0;
+    if (++a->obs.stats->lag_samples >= LOOPSTATS_PUBLISH_EVERY) {
+        a->obs.stats->lag_samples = 0;
         app_publish(a);
     }
 }
@@ -186,7 +186,7 @@ static void on_job_back(void *arg, const executor_job *j, int status)
     if (status != 0 || !j->started_ns || j->channel >= s->nloops) return;
     app *a = &s->lanes[j->channel]->a;
     app_stats_lock(a);
-    metrics_job(a->metrics, (double)(j->started_ns - j->queued_ns) / 1e9,
+    metrics_job(a->obs.metrics, (double)(j->started_ns - j->queued_ns) / 1e9,
                 (double)(j->finished_ns - j->started_ns) / 1e9);
     app_stats_unlock(a);
 }
@@ -259,7 +259,7 @@ static int start_daemon(lane *ln, uint16_t port)
     }
     /* --max-connections is for the whole server: each loop gets its share */
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
-    a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_on_request, a,
+    a->http.mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_on_request, a,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a, MHD_OPTION_SOCK_ADDR,
                               &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
                               MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -269,13 +269,13 @@ static int start_daemon(lane *ln, uint16_t port)
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
                               MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a,
                               MHD_OPTION_END);
-    if (!a->mhd) {
+    if (!a->http.mhd) {
         fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
         return -EADDRNOTAVAIL;
     }
-    a->port = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
-    a->mhd_w.fd = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
-    a->mhd_w.data = a;
+    a->port = MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
+    a->http.mhd_w.fd = MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+    a->http.mhd_w.data = a;
     return 0;
 }
 
@@ -293,11 +293,11 @@ static void lane_free(lane *ln)
     for (size_t i = ln->groups_up; i-- > 0;) /* after the executor: every job is back */
         if (a->groups.v[i]->free) a->groups.v[i]->free(a->group_state[i]);
     free(a->group_state);
-    access_log_free(a->alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
+    access_log_free(a->obs.alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
     mailbox_free(a->mbox);                         /* calls still in it: released */
-    lagprobe_free(a->probe);
+    lagprobe_free(a->obs.probe);
     loop_free(a->loop);
-    metrics_free(a->metrics);
+    metrics_free(a->obs.metrics);
     free(ln);
 }
 
@@ -334,15 +334,15 @@ static void lane_identity(lane *ln, server *s, unsigned index)
     a->router = s->router;
     a->groups = s->groups;
     a->mailboxes = s->mailboxes;
-    a->board = s->board;
-    a->stats = &s->board[index];
+    a->obs.board = s->board;
+    a->obs.stats = &s->board[index];
     a->started_ns = loop_now_ns();
-    list_init(&a->reqs);
+    list_init(&a->http.reqs);
     /* --max-body-buffer is for the whole server: each loop gets its share,
      * never less than one body of the largest size allowed */
     size_t share = (size_t)((s->cfg.max_body_buffer + (long)s->nloops - 1) / (long)s->nloops);
-    a->body_budget = share > HTTP_BODY_MAX ? share : HTTP_BODY_MAX;
-    a->body_budget_total = a->body_budget * s->nloops;
+    a->http.body_budget = share > HTTP_BODY_MAX ? share : HTTP_BODY_MAX;
+    a->http.body_budget_total = a->http.body_budget * s->nloops;
 }
 
 /* One loop with its timers, probe, log, mailbox, stats slot and groups. */
@@ -354,23 +354,23 @@ static int lane_new(server *s, unsigned index, lane **out)
     app *a = &ln->a;
     lane_identity(ln, s, index);
     if ((err = loop_new(&a->loop)) < 0) goto err_out;
-    if ((err = app_new_metrics(s->router, &a->metrics)) < 0) goto err_out;
-    if ((err = loopstats_init(a->stats, a->metrics)) < 0) goto err_out;
-    err = lagprobe_new(&a->probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
+    if ((err = app_new_metrics(s->router, &a->obs.metrics)) < 0) goto err_out;
+    if ((err = loopstats_init(a->obs.stats, a->obs.metrics)) < 0) goto err_out;
+    err = lagprobe_new(&a->obs.probe, a->loop, LAG_PERIOD_NS, LAG_WINDOW_NS, on_lag_sample, a);
     if (err < 0) goto err_out;
     if ((err = mailbox_new(&a->mbox, a->loop)) < 0) goto err_out;
     s->mailboxes[index] = a->mbox;
-    deadline_init(&a->rxq, a->loop, (uint64_t)llround(s->cfg.header_timeout * 1e9),
+    deadline_init(&a->http.rxq, a->loop, (uint64_t)llround(s->cfg.header_timeout * 1e9),
                   http_conn_expired, a);
     if (s->cfg.access_log &&
-        (err = access_log_new(&a->alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
+        (err = access_log_new(&a->obs.alog, a->loop, STDOUT_FILENO, ACCESS_LOG_BUFFER)) < 0) {
         fprintf(stderr, "iocpu: cannot set up the access log on stdout: %s\n", strerror(-err));
         goto err_out;
     }
     ln->ex_w.fd = executor_channel_fd(s->ex, index);
     ln->ex_w.cb = on_executor_done;
     ln->ex_w.data = ln;
-    a->mhd_w.cb = on_mhd_ready;
+    a->http.mhd_w.cb = on_mhd_ready;
     *out = ln;
     return lane_groups_init(ln); /* on failure server_free() frees the lane */
 
@@ -384,7 +384,7 @@ static int lane_listen(lane *ln, uint16_t port)
     app *a = &ln->a;
     int err = start_daemon(ln, port);
     if (err < 0) return err;
-    if ((err = loop_watch(a->loop, &a->mhd_w, EPOLLIN)) < 0 ||
+    if ((err = loop_watch(a->loop, &a->http.mhd_w, EPOLLIN)) < 0 ||
         (err = loop_watch(a->loop, &ln->ex_w, EPOLLIN)) < 0)
         return err;
     loop_hooks hooks = {mhd_max_wait, mhd_after_poll, ln};
@@ -462,7 +462,7 @@ long server_loops(const server *s)
 
 static int run_lane(lane *ln)
 {
-    int err = lagprobe_start(ln->a.probe); /* armed here so startup is not counted as lag */
+    int err = lagprobe_start(ln->a.obs.probe); /* armed here so startup is not counted as lag */
     if (err == 0) err = loop_run(ln->a.loop);
     atomic_fetch_sub(&ln->s->running, 1);
     if (ln->a.index != 0) loop_wake(ln->s->lanes[0]->a.loop); /* lane 0 may be waiting for us */
@@ -528,14 +528,14 @@ static void lane_close(lane *ln)
     app *a = &ln->a;
     atomic_store(&a->draining, 1);
     loop_timer_cancel(a->loop, &ln->grace_timer);
-    if (!a->mhd) return;
+    if (!a->http.mhd) return;
     /* MHD must not be stopped with suspended connections: end them first. */
     http_abort_all(a);
-    for (int i = 0; i < 8 && a->nsuspended; i++)
-        MHD_run(a->mhd);
-    MHD_stop_daemon(a->mhd); /* closes the rest; each request's ctx cancels its work */
-    a->mhd = NULL;
-    deadline_close(&a->rxq);
+    for (int i = 0; i < 8 && a->http.nsuspended; i++)
+        MHD_run(a->http.mhd);
+    MHD_stop_daemon(a->http.mhd); /* closes the rest; each request's ctx cancels its work */
+    a->http.mhd = NULL;
+    deadline_close(&a->http.rxq);
     report_suppressed(lograte_flush(&ln->mhd_log_rate));
 }
 
