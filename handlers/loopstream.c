@@ -72,13 +72,13 @@ static void format_event(loopstream *h, uint64_t id, uint64_t since_ns, int firs
     executor_stats es;
     executor_get_stats(a->ex, &es);
     size_t timers = app_active_timers(a) - (size_t)timer_active(&h->tick);
-    json_t *o = json_pack("{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "seq",
-                          (json_int_t)id, "t", secs_between(a->started_ns, now), "lag_ms",
-                          round((double)lag / 1e3) / 1e3, "lag_samples", (json_int_t)nlag,
-                          "active_timers", (json_int_t)timers, "connections",
-                          (json_int_t)open_connections(a), "suspended", (json_int_t)a->http.nsuspended,
-                          "streams", (json_int_t)h->n, "executor", "busy", (json_int_t)es.busy,
-                          "queued", (json_int_t)es.queued, "workers", (json_int_t)es.workers);
+    json_t *o = json_pack(
+        "{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "seq", (json_int_t)id, "t",
+        secs_between(a->started_ns, now), "lag_ms", round((double)lag / 1e3) / 1e3, "lag_samples",
+        (json_int_t)nlag, "active_timers", (json_int_t)timers, "connections",
+        (json_int_t)open_connections(a), "suspended", (json_int_t)a->http.nsuspended, "streams",
+        (json_int_t)h->n, "executor", "busy", (json_int_t)es.busy, "queued", (json_int_t)es.queued,
+        "workers", (json_int_t)es.workers);
     if (first) buf_puts(out, "retry: 1000\n");
     buf_printf(out, "id: %llu\ndata: ", (unsigned long long)id);
     json_out_append(out, o);
@@ -131,7 +131,7 @@ static void on_tick(timer *t)
         return;
     }
     list_node *n;
-    list_foreach(n, &h->subs) /* writes never end a request on the spot */
+    list_foreach (n, &h->subs) /* writes never end a request on the spot */
         http_stream_write(list_entry(n, sub, link)->r, ev.p, ev.len);
     buf_free(&ev);
 }

@@ -26,10 +26,10 @@
 #include <stdlib.h>
 
 struct taskfwd_call {
-    mail m;           /* first: the mail is the call */
-    task_request q;   /* written on the origin, read on loop 0 */
-    task_wait tw;     /* loop 0 runs it; tw.out travels back */
-    taskfwd *origin;  /* the origin loop's forwarder (read-only) */
+    mail m;            /* first: the mail is the call */
+    task_request q;    /* written on the origin, read on loop 0 */
+    task_wait tw;      /* loop 0 runs it; tw.out travels back */
+    taskfwd *origin;   /* the origin loop's forwarder (read-only) */
     taskfwd_done done; /* origin loop only; NULL once the asker detached */
     void *data;
     list_node link; /* loop 0's calls, while waiting there */
@@ -113,7 +113,7 @@ taskfwd_call *taskfwd_forward(taskfwd *f, const task_request *q, taskfwd_done do
 void taskfwd_expire_all(taskfwd *owner)
 {
     list_node *n, *next;
-    list_foreach_safe(n, next, &owner->calls) /* each expiry unlinks its call, sends it back */
+    list_foreach_safe (n, next, &owner->calls) /* each expiry unlinks its call, sends it back */
         task_backend_wait_expire(owner->b, &list_entry(n, taskfwd_call, link)->tw);
 }
 

@@ -20,10 +20,10 @@
 typedef struct taskfwd taskfwd;
 
 struct taskfwd {
-    app *a;           /* this loop */
-    taskfwd *owner;   /* loop 0's (may be this one); only loop 0 touches it */
-    task_backend *b;  /* loop 0 only: the backend operations run on */
-    list_node calls;  /* loop 0 only: forwarded operations waiting there */
+    app *a;          /* this loop */
+    taskfwd *owner;  /* loop 0's (may be this one); only loop 0 touches it */
+    task_backend *b; /* loop 0 only: the backend operations run on */
+    list_node calls; /* loop 0 only: forwarded operations waiting there */
     size_t ncalls;
 };
 

@@ -30,7 +30,6 @@
 #include "redis_backend.h"
 #include "taskbody.h"
 #include "taskfwd.h"
-#include "taskreply.h"
 
 #define LIST_DEFAULT 20
 #define LIST_MAX 1000
@@ -50,6 +49,15 @@ typedef struct tasks_loop {
 
 /* --- HTTP: validate, then run here (loop 0) or forward to loop 0 ----------- */
 
+/* Sends an outcome as r's answer (Location, Retry-After); the body is consumed. */
+static void reply(http_req *r, task_outcome *o)
+{
+    if (o->location[0]) http_add_header(r, "Location", o->location);
+    if (o->retry_after) http_add_header(r, "Retry-After", "1");
+    http_respond_json(r, o->status, o->body);
+    o->body = NULL;
+}
+
 typedef struct local_wait {
     http_req *r;
     task_backend *b;
@@ -59,7 +67,7 @@ typedef struct local_wait {
 static void local_finish(task_wait *tw)
 {
     local_wait *lw = tw->data;
-    taskreply_send(lw->r, &tw->out);
+    reply(lw->r, &tw->out);
 }
 
 static void local_free(void *p)
@@ -75,7 +83,7 @@ static void forwarded(void *data, task_outcome *o)
 {
     http_req *r = data;
     http_set_ctx(r, NULL, NULL); /* the call frees itself */
-    taskreply_send(r, o);
+    reply(r, o);
 }
 
 static void forward_detach(void *call)
@@ -115,7 +123,7 @@ static void run_op(http_req *r, const task_request *q)
     lw->tw.finish = local_finish;
     lw->tw.data = lw;
     if (task_backend_run(lw->b, q, &lw->tw)) {
-        taskreply_send(r, &lw->tw.out);
+        reply(r, &lw->tw.out);
         free(lw);
         return;
     }
@@ -208,7 +216,6 @@ static const route ROUTES[] = {
     {"DELETE", "/tasks/{id}", tasks_cancel,
      "task.cancel(): a queued job leaves the queue, a running one stops at its next check"},
 };
-
 
 /* --- the group: the backend on loop 0, a forwarder on every loop ----------- */
 

@@ -556,7 +556,8 @@ static unsigned body_coming(http_req *r, const char *url)
         return 0;
     char allow[64];
     const router *table = r->app->router;
-    const route *rt = router_match(table, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+    const route *rt =
+        router_match(table, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
     if (rt) r->slot = router_index(table, rt);
     if (n > HTTP_BODY_MAX) return 413;
     return n > 0 && charge(r, (size_t)n) < 0 ? 503 : 0;
@@ -628,8 +629,7 @@ void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 void http_expire_all(app *a)
 {
     list_node *n;
-    list_foreach(n, &a->http.reqs)
-    {
+    list_foreach (n, &a->http.reqs) {
         http_req *r = list_entry(n, http_req, link);
         if (!r->responded && !r->response)
             http_respond_busy(r, "server shutting down");
@@ -641,8 +641,7 @@ void http_expire_all(app *a)
 void http_abort_all(app *a)
 {
     list_node *n;
-    list_foreach(n, &a->http.reqs)
-    {
+    list_foreach (n, &a->http.reqs) {
         http_req *r = list_entry(n, http_req, link);
         r->aborted = 1;
         resume(r);

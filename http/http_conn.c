@@ -29,11 +29,11 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-
 void http_conn_bytes(http_conn *hc)
 {
     if (!hc->req && !hc->timed_out && !deadline_armed(&hc->rx))
-        deadline_arm(&hc->app->http.rxq, &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
+        deadline_arm(&hc->app->http.rxq,
+                     &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
 }
 
 int http_conn_watch(http_conn *hc)
@@ -75,7 +75,8 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
 {
     http_conn *hc = calloc(1, sizeof(http_conn));
     if (!hc) return NULL;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     hc->app = a;
     hc->w.fd = ci ? ci->connect_fd : -1;
     hc->w.cb = cb;
@@ -87,7 +88,8 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
         /* bytes sent before the accept: MHD reads them in this very
          * MHD_run(), before our epoll_wait could report them */
         int avail = 0;
-        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) deadline_arm(&a->http.rxq, &hc->rx);
+        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0)
+            deadline_arm(&a->http.rxq, &hc->rx);
     }
     return hc;
 }

@@ -194,48 +194,49 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
 {
     prom_gauge(b, "iocpu_uptime_seconds", "Seconds since the server started.", live->uptime_s);
     prom_gauge_u64(b, "iocpu_draining", "1 while the server drains (readiness fails), else 0.",
-              live->draining ? 1u : 0u);
+                   live->draining ? 1u : 0u);
     render_requests(m, b);
     prom_gauge_u64(b, "iocpu_http_requests_in_flight", "Requests begun and not yet finished.",
-              live->requests_in_flight);
+                   live->requests_in_flight);
     prom_gauge_u64(b, "iocpu_http_suspended_requests",
-              "Requests suspended while they wait on a loop timer or an executor job.",
-              live->suspended);
+                   "Requests suspended while they wait on a loop timer or an executor job.",
+                   live->suspended);
     prom_gauge_u64(b, "iocpu_http_open_connections", "Open client connections.", live->connections);
     prom_gauge_u64(b, "iocpu_http_body_buffer_bytes",
-              "Request body bytes held while requests are received (a declared "
-              "Content-Length counts whole from the start).",
-              live->body_buffered);
+                   "Request body bytes held while requests are received (a declared "
+                   "Content-Length counts whole from the start).",
+                   live->body_buffered);
     prom_gauge_u64(b, "iocpu_http_body_buffer_limit_bytes",
-              "Request body bytes the server may hold at once (--max-body-buffer, summed over "
-              "loops); beyond it 503.",
-              live->body_budget);
+                   "Request body bytes the server may hold at once (--max-body-buffer, summed over "
+                   "loops); beyond it 503.",
+                   live->body_budget);
     prom_counter(b, "iocpu_http_receive_timeouts_total",
-            "Connections closed because a request's headers, or then its body, did not arrive "
-            "within --header-timeout.",
-            live->rx_timeouts);
+                 "Connections closed because a request's headers, or then its body, did not arrive "
+                 "within --header-timeout.",
+                 live->rx_timeouts);
 
     prom_family(b, "iocpu_loop_lag_seconds", "histogram",
                 "How late the event loop's 10 ms probe timer fired: time the loop was busy "
                 "with something else.");
     histogram_write(&m->lag, b, "iocpu_loop_lag_seconds", NULL);
     prom_gauge_u64(b, "iocpu_loop_active_timers",
-              "Loop timers armed by requests (the lag probe excluded).", live->active_timers);
+                   "Loop timers armed by requests (the lag probe excluded).", live->active_timers);
 
     const executor_stats *ex = &live->ex;
     prom_gauge_u64(b, "iocpu_executor_workers", "Executor worker threads.", ex->workers);
     prom_gauge_u64(b, "iocpu_executor_queue_capacity", "Jobs the executor queue holds before 503.",
-              ex->queue_cap);
-    prom_gauge_u64(b, "iocpu_executor_queue_depth", "Jobs waiting in the executor queue.", ex->queued);
+                   ex->queue_cap);
+    prom_gauge_u64(b, "iocpu_executor_queue_depth", "Jobs waiting in the executor queue.",
+                   ex->queued);
     prom_gauge_u64(b, "iocpu_executor_busy_workers", "Workers running a job.", ex->busy);
     prom_counter(b, "iocpu_executor_jobs_submitted_total", "Jobs accepted by the executor.",
-            ex->submitted);
-    prom_counter(b, "iocpu_executor_jobs_completed_total", "Jobs whose work ran to its end (or stop).",
-            ex->completed);
-    prom_counter(b, "iocpu_executor_jobs_rejected_total", "Jobs refused because the queue was full.",
-            ex->rejected);
+                 ex->submitted);
+    prom_counter(b, "iocpu_executor_jobs_completed_total",
+                 "Jobs whose work ran to its end (or stop).", ex->completed);
+    prom_counter(b, "iocpu_executor_jobs_rejected_total",
+                 "Jobs refused because the queue was full.", ex->rejected);
     prom_counter(b, "iocpu_executor_jobs_cancelled_total",
-            "Jobs cancelled, while queued or while running.", ex->cancelled);
+                 "Jobs cancelled, while queued or while running.", ex->cancelled);
     prom_family(b, "iocpu_executor_queue_wait_seconds", "histogram",
                 "Time a job waited in the executor queue before a worker took it.");
     histogram_write(&m->queue_wait, b, "iocpu_executor_queue_wait_seconds", NULL);
@@ -244,8 +245,8 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
     histogram_write(&m->run, b, "iocpu_executor_run_seconds", NULL);
 
     prom_counter(b, "iocpu_access_log_lines_total", "Access-log lines written to stdout.",
-            live->access_log_lines);
+                 live->access_log_lines);
     prom_counter(b, "iocpu_access_log_dropped_lines_total",
-            "Access-log lines dropped because stdout was not keeping up.",
-            live->access_log_dropped);
+                 "Access-log lines dropped because stdout was not keeping up.",
+                 live->access_log_dropped);
 }

@@ -71,7 +71,7 @@
 typedef struct lane {
     app a; /* first: an app pointer is a lane pointer */
     server *s;
-    size_t groups_up;     /* groups whose init ran (and whose close and free will) */
+    size_t groups_up; /* groups whose init ran (and whose close and free will) */
     pthread_t thread;
     int started;          /* thread created (lanes 1..N-1) */
     int drain_started;    /* lane thread: its drain is under way */
@@ -133,7 +133,8 @@ static void start_drain(lane *ln)
         close(fd); /* external-epoll mode: ours to close; new connections are refused */
     loop_timer_start(a->loop, &ln->grace_timer, (uint64_t)(a->cfg.grace * 1e9), on_grace, ln);
     if (a->nloops == 1)
-        fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->http.nreqs, a->cfg.grace);
+        fprintf(stderr, "iocpu: draining %zu request(s), grace %.3g s\n", a->http.nreqs,
+                a->cfg.grace);
     else
         fprintf(stderr, "iocpu: loop %u draining %zu request(s), grace %.3g s\n", a->index,
                 a->http.nreqs, a->cfg.grace);
@@ -259,16 +260,15 @@ static int start_daemon(lane *ln, uint16_t port)
     }
     /* --max-connections is for the whole server: each loop gets its share */
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
-    a->http.mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_on_request, a,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a, MHD_OPTION_SOCK_ADDR,
-                              &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
-                              MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                              (size_t)cfg->conn_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
-                              MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(a->nloops > 1),
-                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
-                              MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a,
-                              MHD_OPTION_END);
+    a->http.mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a,
+        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)(a->nloops > 1), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_conn_per_ip, MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a,
+        MHD_OPTION_END);
     if (!a->http.mhd) {
         fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
         return -EADDRNOTAVAIL;
@@ -294,7 +294,7 @@ static void lane_free(lane *ln)
         if (a->groups.v[i]->free) a->groups.v[i]->free(a->group_state[i]);
     free(a->group_state);
     access_log_free(a->obs.alog, ACCESS_LOG_FLUSH_MS); /* after the last request ended */
-    mailbox_free(a->mbox);                         /* calls still in it: released */
+    mailbox_free(a->mbox);                             /* calls still in it: released */
     lagprobe_free(a->obs.probe);
     loop_free(a->loop);
     metrics_free(a->obs.metrics);
@@ -309,9 +309,8 @@ static int lane_groups_init(lane *ln)
     if (!a->group_state) return -ENOMEM;
     for (; ln->groups_up < a->groups.n; ln->groups_up++) {
         const http_group *g = a->groups.v[ln->groups_up];
-        int err = g->init ? g->init(a, ln->s->shared[ln->groups_up],
-                                    &a->group_state[ln->groups_up])
-                          : 0;
+        int err =
+            g->init ? g->init(a, ln->s->shared[ln->groups_up], &a->group_state[ln->groups_up]) : 0;
         if (err < 0) {
             fprintf(stderr, "iocpu: cannot start %s: %s\n", g->name, strerror(-err));
             return err;

@@ -31,9 +31,9 @@ struct task_run {
     void (*done)(task_run *r, int status);
     void *data;
     /* read-only once done ran (cpu) */
-    int rc;               /* 0, -ECANCELED (stopped by a cancel or a shutdown) or -errno */
-    cpu_heavy_out out;    /* the sum and the iterations done */
-    executor_job job;     /* its times: queued_ns, started_ns, finished_ns */
+    int rc;            /* 0, -ECANCELED (stopped by a cancel or a shutdown) or -errno */
+    cpu_heavy_out out; /* the sum and the iterations done */
+    executor_job job;  /* its times: queued_ns, started_ns, finished_ns */
     /* private */
     task_spec spec_;
     loop *l_;

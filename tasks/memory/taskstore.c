@@ -34,7 +34,6 @@
 #include <string.h>
 #include <time.h>
 
-
 #define ID_BYTES TASK_ID_BYTES
 #define MIN_BUCKETS 64
 

@@ -1,8 +1,8 @@
 /*
  * taskstore.h - the memory backend's store of background tasks (the model
  * and its state machine: tasks/task.h). The store gives each task a random
- * id, runs it (tasks/run.h), keeps its state, wakes the waiters of a task when it ends, and forgets finished tasks after
- * a time and beyond a count, so its memory stays bounded.
+ * id, runs it (tasks/run.h), keeps its state, wakes the waiters of a task when it ends, and forgets
+ * finished tasks after a time and beyond a count, so its memory stays bounded.
  *
  * Threads: every function here runs on the loop thread. Executor workers
  * only run a CPU task's work (see taskstore.c). No HTTP in here.
@@ -24,9 +24,9 @@ typedef struct task task;
 typedef struct task_waiter task_waiter;
 
 typedef struct taskstore_limits {
-    size_t max_live; /* tasks queued or running at once (>= 1) */
-    size_t keep;     /* finished tasks kept at most */
-    uint64_t ttl_ns; /* how long a finished task is kept */
+    size_t max_live;  /* tasks queued or running at once (>= 1) */
+    size_t keep;      /* finished tasks kept at most */
+    uint64_t ttl_ns;  /* how long a finished task is kept */
     unsigned channel; /* the executor completion channel of the store's loop */
 } taskstore_limits;
 

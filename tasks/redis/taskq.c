@@ -625,8 +625,8 @@ static void consumer_name(taskq *q, const char *replica_id)
     if (gethostname(host, sizeof(host) - 1) < 0) strcpy(host, "iocpu");
     uint32_t r = 0;
     if (getrandom(&r, sizeof(r), GRND_NONBLOCK) < 0) r = (uint32_t)getpid();
-    snprintf(q->consumer, sizeof(q->consumer), "%s-%ld-%08x",
-             replica_id[0] ? replica_id : host, (long)getpid(), r);
+    snprintf(q->consumer, sizeof(q->consumer), "%s-%ld-%08x", replica_id[0] ? replica_id : host,
+             (long)getpid(), r);
 }
 
 /* Starts the four connections (each retries by itself). */

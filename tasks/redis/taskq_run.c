@@ -495,7 +495,8 @@ void tq_run_close(taskq *q)
         next = next_job(q, j);
         /* in the executor: its done() frees it; starting or finishing: the
          * NULL reply does; the rest (io timers, unreported) are dropped now */
-        if (task_run_held(&j->run) || (j->state == J_STARTING && !j->unsent) || j->state == J_FINISHING)
+        if (task_run_held(&j->run) || (j->state == J_STARTING && !j->unsent) ||
+            j->state == J_FINISHING)
             continue;
         job_free(j);
     }

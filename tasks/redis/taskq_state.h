@@ -67,8 +67,8 @@ struct tq_job {
     enum { J_STARTING, J_RUNNING, J_FINISHING, J_UNREPORTED } state;
     task_spec spec;
     uint64_t started_ns;
-    int cancelled; /* a "cancel" event came for it */
-    int unsent;    /* STARTING: START is still to be sent (no connection, or a lost reply) */
+    int cancelled;  /* a "cancel" event came for it */
+    int unsent;     /* STARTING: START is still to be sent (no connection, or a lost reply) */
     task_run run;   /* its work: a timer or an executor job (tasks/run.h) */
     list_node link; /* in taskq.jobs */
 };
@@ -96,7 +96,8 @@ struct taskq {
     int claiming[TQ_NKINDS], group_ok[TQ_NKINDS];
     timer heartbeat, reclaim, retry_claim;
     int retry_armed;
-    /* for /metrics on any loop: written on loop 0, read anywhere */
+    /* for /metrics: written on loop 0, read there when it publishes (taskq_metrics:
+     * atomics, so any thread may read them) */
     _Atomic uint64_t n_local, n_claimed, n_reclaimed, n_requeued, n_lost;
 };
 

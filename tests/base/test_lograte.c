@@ -1,5 +1,5 @@
 /*
- * test_lograte.c - the log rate limit (server/lograte.c): at most N lines a
+ * test_lograte.c - the log rate limit (base/lograte.c): at most N lines a
  * window, the rest counted and reported once, with the next line or at exit.
  */
 #include <criterion/criterion.h>

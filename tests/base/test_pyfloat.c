@@ -1,5 +1,5 @@
 /*
- * test_pyfloat.c - Python's repr(float) (server/pyfloat.c): a table checked
+ * test_pyfloat.c - Python's repr(float) (base/pyfloat.c): a table checked
  * against CPython, then properties over random doubles: round trip, shortest
  * digits, Python's choice between fixed and exponent notation.
  */
@@ -254,7 +254,7 @@ Test(pyfloat, short_decimals_print_as_written)
 /*
  * Just above a power of two the rounding interval is twice as wide upwards,
  * so the shortest repr may be the decimal one unit above the nearest one.
- * Disabled until server/pyfloat.c handles that case (it prints 17 digits:
+ * Disabled until base/pyfloat.c handles that case (it prints 17 digits:
  * 5.9604644775390625e-08 for 2**-24).
  */
 Test(pyfloat, powers_of_two_are_shortest)

@@ -1,5 +1,5 @@
 /*
- * test_config.c - flags and IOCPU_* environment fallbacks (server/config.c).
+ * test_config.c - flags and IOCPU_* environment fallbacks (config/config.c).
  * Each test runs in its own process, so setenv/unsetenv stay local to it.
  */
 #define _GNU_SOURCE

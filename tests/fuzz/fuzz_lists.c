@@ -1,5 +1,5 @@
 /*
- * fuzz_lists.c - comma-separated list parameters (server/params.c): delays,
+ * fuzz_lists.c - comma-separated list parameters (http/params.c): delays,
  * ns, names. The first byte picks the list kind; the rest is the raw value.
  * An accepted list has 1..max items, each inside its bounds.
  */

@@ -1,5 +1,5 @@
 /*
- * fuzz_params.c - query parameter parsing (server/params.c) on arbitrary
+ * fuzz_params.c - query parameter parsing (http/params.c) on arbitrary
  * bytes. The first byte picks the parser; the rest is the raw value as MHD
  * hands it over (a C string). Whatever it is, a parser either accepts a
  * value inside its bounds or records an error that serialises to JSON.

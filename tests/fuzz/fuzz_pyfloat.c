@@ -1,5 +1,5 @@
 /*
- * fuzz_pyfloat.c - Python float repr (server/pyfloat.c): for any double (the
+ * fuzz_pyfloat.c - Python float repr (base/pyfloat.c): for any double (the
  * input's first 8 bytes, and the input read as text by strtod), the text
  * fits PYFLOAT_MAX, reads back to the same double, looks like Python's
  * (a '.' or an exponent), and uses no more than 17 significant digits.

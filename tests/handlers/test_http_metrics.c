@@ -1,6 +1,6 @@
 /*
  * test_http_metrics.c - GET /metrics over real HTTP: the content type, every
- * line valid in the text exposition format 0.0.4 (tests/prom_check.c), the
+ * line valid in the text exposition format 0.0.4 (tests/lib/prom_check.c), the
  * expected families, counters and histograms that move with traffic, route
  * templates instead of raw URLs, and the gauges that follow the loop.
  */

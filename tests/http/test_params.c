@@ -1,6 +1,6 @@
 /*
  * test_params.c - strict parameter parsing and FastAPI/pydantic v2 shaped
- * errors (server/params.c). Errors are compared as JSON values with jansson
+ * errors (http/params.c). Errors are compared as JSON values with jansson
  * (object key order does not matter; integer vs real does). Expected texts
  * were checked against pydantic 2.13; deviations are marked "pydantic:".
  */

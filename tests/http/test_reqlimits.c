@@ -1,5 +1,5 @@
 /*
- * test_reqlimits.c - the judge of request-size limits (server/reqlimits.c):
+ * test_reqlimits.c - the judge of request-size limits (http/reqlimits.c):
  * each limit at its edge, the order they are checked in, and the framing
  * rules (one Content-Length, never with Transfer-Encoding).
  */

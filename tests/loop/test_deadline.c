@@ -1,5 +1,5 @@
 /*
- * test_deadline.c - the fixed-window deadline FIFO (server/deadline.c) on a
+ * test_deadline.c - the fixed-window deadline FIFO (loop/deadline.c) on a
  * real loop and real time: expiry order and timing, re-arming, disarming
  * (also from a callback), a window of 0, and clean-up. Bounds on lateness
  * are wide: the test box is a noisy 2-core machine.

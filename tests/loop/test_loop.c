@@ -1,5 +1,5 @@
 /*
- * test_loop.c - the epoll loop (server/loop.c) on real file descriptors and
+ * test_loop.c - the epoll loop (loop/loop.c) on real file descriptors and
  * real time. Bounds on time are wide: the test box is a noisy 2-core machine.
  */
 #define _GNU_SOURCE

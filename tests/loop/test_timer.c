@@ -1,5 +1,5 @@
 /*
- * test_timer.c - the timer min-heap (server/timer.c): order, ties, cancel,
+ * test_timer.c - the timer min-heap (loop/timer.c): order, ties, cancel,
  * re-arm, callbacks that re-arm or cancel, and the heap invariant.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * test_access_log.c - the access log (server/access_log.c): the JSON line
+ * test_access_log.c - the access log (obs/access_log.c): the JSON line
  * format, lines reaching a pipe, a reader that stops reading (the writer
  * never blocks, drops and counts what does not fit, never tears a line, and
  * catches up through the loop once the reader reads again), and the

@@ -1,5 +1,5 @@
 /*
- * test_lagprobe.c - the loop-lag probe (server/lagprobe.c): the windowed
+ * test_lagprobe.c - the loop-lag probe (obs/lagprobe.c): the windowed
  * summary (last, max, nearest-rank p99) from recorded samples, and a real
  * loop whose thread is stalled by a timer callback.
  */

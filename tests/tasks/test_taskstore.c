@@ -1,5 +1,5 @@
 /*
- * test_taskstore.c - the task store (handlers/taskstore.c) without HTTP: a
+ * test_taskstore.c - the task store (tasks/memory/taskstore.c) without HTTP: a
  * real loop and executor, driven from the test thread. Ids, the state
  * machine of IO and CPU tasks, cancellation at every stage, waiters, the
  * live cap, eviction by count and by age, and a clean shutdown.

@@ -1,5 +1,5 @@
 /*
- * test_cpu_heavy.c - cpu_heavy (executor/cpu_heavy.c) against an independent
+ * test_cpu_heavy.c - cpu_heavy (workload/cpu_heavy.c) against an independent
  * reference: Python's (i * n) % 7 computed with a 128-bit product and a
  * normalized remainder, plus the closed form over blocks of 7.
  */
