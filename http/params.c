@@ -97,55 +97,67 @@ int param_check_int(params *p, const char *name, long index, int64_t x, int64_t 
     return 0;
 }
 
+/* The item s[0..n) as a C string in tmp[cap]; NULL when it does not fit. */
+static const char *item_text(const char *s, size_t n, char *tmp, size_t cap)
+{
+    if (n >= cap) return NULL;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    return tmp;
+}
+
+/* Records one parsing error of an item; -1. */
+static int item_error(params *p, const char *name, long index, json_t *input, const char *type,
+                      const char *msg)
+{
+    params_error(p, name, index, type, msg, input, NULL);
+    return -1;
+}
+
+/* Parses the item s[0..n) as a float (into *d) or, with d NULL, an integer
+ * (into *i), recording FastAPI's error when it is not one. *input gets the
+ * item as JSON (the error took it on failure). 0 or -1. */
+static int number_item(params *p, const char *name, long index, const char *s, size_t n, double *d,
+                       int64_t *i, json_t **input)
+{
+    char tmp[64];
+    *input = raw_input(s, n);
+    const char *text = item_text(s, n, tmp, sizeof(tmp));
+    if (d) {
+        int rc = text ? parse_double(text, d) : -1;
+        if (rc == -2)
+            return item_error(p, name, index, *input, "finite_number",
+                              "Input should be a finite number");
+        if (rc < 0)
+            return item_error(p, name, index, *input, "float_parsing",
+                              "Input should be a valid number, unable to parse string as a number");
+        return 0;
+    }
+    int rc = text ? parse_int64(text, i) : -1;
+    if (rc == -2 || (!text && n > 0 && strspn(s, "+-0123456789") >= n))
+        return item_error(p, name, index, *input, "int_parsing_size",
+                          "Unable to parse input string as an integer, exceeded maximum size");
+    if (rc < 0)
+        return item_error(p, name, index, *input, "int_parsing",
+                          "Input should be a valid integer, unable to parse string as an integer");
+    return 0;
+}
+
 /* Parses one float item s[0..n) and range-checks it. */
 static int double_item(params *p, const char *name, long index, const char *s, size_t n, double lo,
                        double hi, double *out)
 {
-    char tmp[64];
-    json_t *input = raw_input(s, n);
-    int rc = -1;
-    if (n < sizeof(tmp)) {
-        memcpy(tmp, s, n);
-        tmp[n] = '\0';
-        rc = parse_double(tmp, out);
-    }
-    if (rc == -2) {
-        params_error(p, name, index, "finite_number", "Input should be a finite number", input,
-                     NULL);
-        return -1;
-    }
-    if (rc < 0) {
-        params_error(p, name, index, "float_parsing",
-                     "Input should be a valid number, unable to parse string as a number", input,
-                     NULL);
-        return -1;
-    }
+    json_t *input;
+    if (number_item(p, name, index, s, n, out, NULL, &input) < 0) return -1;
     return param_check_double(p, name, index, *out, lo, hi, input);
 }
 
+/* Parses one integer item s[0..n) and range-checks it. */
 static int int_item(params *p, const char *name, long index, const char *s, size_t n, int64_t lo,
                     int64_t hi, int64_t *out)
 {
-    char tmp[64];
-    json_t *input = raw_input(s, n);
-    int rc = -1;
-    if (n < sizeof(tmp)) {
-        memcpy(tmp, s, n);
-        tmp[n] = '\0';
-        rc = parse_int64(tmp, out);
-    }
-    if (rc == -2 || (rc == -1 && n >= sizeof(tmp) && n > 0 && strspn(s, "+-0123456789") >= n)) {
-        params_error(p, name, index, "int_parsing_size",
-                     "Unable to parse input string as an integer, exceeded maximum size", input,
-                     NULL);
-        return -1;
-    }
-    if (rc < 0) {
-        params_error(p, name, index, "int_parsing",
-                     "Input should be a valid integer, unable to parse string as an integer", input,
-                     NULL);
-        return -1;
-    }
+    json_t *input;
+    if (number_item(p, name, index, s, n, NULL, out, &input) < 0) return -1;
     return param_check_int(p, name, index, *out, lo, hi, input);
 }
 
