@@ -28,7 +28,7 @@ int buf_reserve(buf *b, size_t extra)
 void buf_append(buf *b, const void *data, size_t n)
 {
     if (buf_reserve(b, n) < 0) return;
-    memcpy(b->p + b->len, data, n);
+    if (n) memcpy(b->p + b->len, data, n); /* data may be NULL when n is 0 */
     b->len += n;
     b->p[b->len] = '\0';
 }

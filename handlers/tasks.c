@@ -261,6 +261,21 @@ static int open_backend(tasks_shared *sh, app *a)
     return task_backend_open(&sh->backend, BACKENDS, sizeof(BACKENDS) / sizeof(BACKENDS[0]), &env);
 }
 
+/* Loop 0: the backend's families, for any loop's /metrics. */
+static void tasks_publish(void *state)
+{
+    tasks_loop *tl = state;
+    if (tl->a->index != 0) return;
+    task_backend *b = tl->sh->backend;
+    buf text = BUF_INIT;
+    b->type->metrics(b, &text);
+    pthread_mutex_lock(&tl->sh->mu);
+    buf old = tl->sh->metrics;
+    tl->sh->metrics = text;
+    pthread_mutex_unlock(&tl->sh->mu);
+    buf_free(&old);
+}
+
 static int tasks_init(app *a, void *shared, void **state)
 {
     tasks_shared *sh = shared;
@@ -281,22 +296,8 @@ static int tasks_init(app *a, void *shared, void **state)
     }
     taskfwd_init(&tl->fwd, a, &tl->fwd, sh->backend);
     sh->owner = &tl->fwd;
+    tasks_publish(tl); /* every loop's /metrics has the families from the start */
     return 0;
-}
-
-/* Loop 0: the backend's families, for any loop's /metrics. */
-static void tasks_publish(void *state)
-{
-    tasks_loop *tl = state;
-    if (tl->a->index != 0) return;
-    task_backend *b = tl->sh->backend;
-    buf text = BUF_INIT;
-    b->type->metrics(b, &text);
-    pthread_mutex_lock(&tl->sh->mu);
-    buf old = tl->sh->metrics;
-    tl->sh->metrics = text;
-    pthread_mutex_unlock(&tl->sh->mu);
-    buf_free(&old);
 }
 
 static void tasks_metrics(void *state, buf *out)

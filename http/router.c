@@ -87,6 +87,7 @@ const route *router_match(const router *rt, const char *method, const char *path
         const route *r = rt->table[i];
         if (!path_match(r->path, path, id, idlen)) continue;
         if (!strcmp(r->method, method) || (head && !strcmp(r->method, "GET"))) return r;
+        id[0] = '\0'; /* not this route: a later exact one must not carry its id */
         if (!strstr(allow, r->method)) {
             size_t l = strlen(allow);
             snprintf(allow + l, allowlen - l, "%s%s", l ? ", " : "", r->method);
