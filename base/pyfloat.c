@@ -51,8 +51,10 @@ static int short_digits(double ax, char *digits, size_t *nd, int *decpt)
         if (m == 0 || m / POW10[s] != ax) continue;
         char rev[20];
         size_t n = 0;
-        for (uint64_t v = (uint64_t)m; v; v /= 10)
+        uint64_t v = (uint64_t)m; /* >= 1 here: at least one digit */
+        do
             rev[n++] = (char)('0' + v % 10);
+        while (v /= 10);
         *decpt = (int)n - s;
         size_t first = 0;
         while (first < n - 1 && rev[first] == '0') /* trailing zeros (s = 0) */

@@ -119,8 +119,9 @@ void taskfwd_expire_all(taskfwd *owner)
 
 void taskfwd_free_all(taskfwd *owner)
 {
-    while (!list_empty(&owner->calls)) {
-        taskfwd_call *c = list_entry(list_first(&owner->calls), taskfwd_call, link);
+    list_node *n, *next;
+    list_foreach_safe (n, next, &owner->calls) { /* each body frees only n */
+        taskfwd_call *c = list_entry(n, taskfwd_call, link);
         task_backend_wait_cancel(owner->b, &c->tw);
         list_remove(&c->link);
         owner->ncalls--;

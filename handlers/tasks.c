@@ -223,6 +223,7 @@ static const task_backend_type *const BACKENDS[] = {&task_memory_type, &task_red
 
 static int shared_new(const config *cfg, void **shared)
 {
+    (void)cfg; /* the backend is chosen on loop 0 (tasks_init), from its app's config */
     tasks_shared *sh = calloc(1, sizeof(*sh));
     if (!sh) return -ENOMEM;
     int rc = -pthread_mutex_init(&sh->mu, NULL);

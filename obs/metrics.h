@@ -76,6 +76,6 @@ void metrics_add(metrics *dst, const metrics *src);
 uint64_t metrics_requests(const metrics *m, size_t slot, unsigned status);
 
 /* Appends the whole exposition (every family with # HELP and # TYPE) to out. */
-void metrics_render(const metrics *m, const metrics_live *live, buf *out);
+void metrics_render(const metrics *m, const metrics_live *live, buf *b);
 
 #endif

@@ -199,7 +199,7 @@ static void report_suppressed(uint64_t n)
 
 /* A flood of bad requests must not become a flood of stderr (lograte.h).
  * Each lane's daemon logs on that lane's thread, into that lane's limiter. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     lane *ln = cls;
     char msg[512];

@@ -107,7 +107,7 @@ static int mem_list(task_backend *b, const task_request *q, task_wait *tw)
     taskstore_get_stats(mb->ts, &st);
     task_outcome_set(&tw->out, 200,
                      json_pack("{s:o,s:I,s:I}", "tasks", list, "count", (json_int_t)n, "total",
-                               (json_int_t)(st.live + st.finished)));
+                               (json_int_t)st.live + (json_int_t)st.finished));
     return 1;
 }
 

@@ -29,7 +29,7 @@ void taskq_free(taskq *q);
 /* 1 when Redis answers (commands and events connections up); any thread. */
 int taskq_ready(const taskq *q);
 /* Appends the backend's gauges and counters (Prometheus text); any thread. */
-void taskq_metrics(const taskq *q, buf *out);
+void taskq_metrics(const taskq *q, buf *b);
 /* SIGTERM: claim no more jobs; the drain waits while taskq_busy(). */
 void taskq_drain(taskq *q);
 

@@ -504,9 +504,9 @@ void tq_run_close(taskq *q)
 
 void tq_run_free(taskq *q)
 {
-    tq_job *j;
-    while ((j = first_job(q)))
-        job_free(j);
+    list_node *n, *next;
+    list_foreach_safe (n, next, &q->jobs) /* job_free unlinks and frees only n */
+        job_free(list_entry(n, tq_job, link));
 }
 
 size_t taskq_busy(const taskq *q)

@@ -12,8 +12,6 @@
 #include "config.h"
 #include "redisurl.h"
 
-extern char **environ;
-
 static void clear_iocpu_env(void)
 {
     char names[64][64];
@@ -62,7 +60,7 @@ static void streams_read(streams *s)
 /* Parses argv (a NULL-terminated list after "iocpu") into c. */
 static int parse(config *c, streams *s, const char *const *args)
 {
-    char *argv[32] = {"iocpu"};
+    char *argv[32] = {(char *)"iocpu"};
     int argc = 1;
     for (; args && args[argc - 1]; argc++)
         argv[argc] = (char *)args[argc - 1];

@@ -723,26 +723,26 @@ Test(tasks_config, flags_environment_and_help)
     cr_assert_eq(c.max_tasks, 10000);
     cr_assert_eq(c.task_keep, 1000);
     cr_assert_float_eq(c.task_ttl, 300.0, 1e-9);
-    char *argv[] = {"iocpu", "--max-tasks", "9", "--task-keep", "0", "--task-ttl", "2.5", NULL};
+    const char *argv[] = {"iocpu", "--max-tasks", "9", "--task-keep", "0", "--task-ttl", "2.5", NULL};
     FILE *out = tmpfile(), *err = tmpfile();
-    cr_assert_eq(config_parse(&c, 7, argv, out, err), 0);
+    cr_assert_eq(config_parse(&c, 7, (char **)argv, out, err), 0);
     cr_assert_eq(c.max_tasks, 9);
     cr_assert_eq(c.task_keep, 0);
     cr_assert_float_eq(c.task_ttl, 2.5, 1e-9);
 
     config_defaults(&c);
     setenv("IOCPU_TASK_TTL", "7", 1);
-    char *none[] = {"iocpu", NULL};
-    cr_assert_eq(config_parse(&c, 1, none, out, err), 0);
+    const char *none[] = {"iocpu", NULL};
+    cr_assert_eq(config_parse(&c, 1, (char **)none, out, err), 0);
     cr_assert_float_eq(c.task_ttl, 7.0, 1e-9);
     setenv("IOCPU_TASK_TTL", "-1", 1);
-    cr_assert_eq(config_parse(&c, 1, none, out, err), -1, "nothing is clamped");
+    cr_assert_eq(config_parse(&c, 1, (char **)none, out, err), -1, "nothing is clamped");
     unsetenv("IOCPU_TASK_TTL");
-    char *zero[] = {"iocpu", "--max-tasks", "0", NULL};
-    cr_assert_eq(config_parse(&c, 3, zero, out, err), -1);
+    const char *zero[] = {"iocpu", "--max-tasks", "0", NULL};
+    cr_assert_eq(config_parse(&c, 3, (char **)zero, out, err), -1);
 
-    char *help[] = {"iocpu", "--help", NULL};
-    cr_assert_eq(config_parse(&c, 2, help, out, err), 1);
+    const char *help[] = {"iocpu", "--help", NULL};
+    cr_assert_eq(config_parse(&c, 2, (char **)help, out, err), 1);
     rewind(out);
     char text[8192] = {0};
     size_t got = fread(text, 1, sizeof(text) - 1, out);

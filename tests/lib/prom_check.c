@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t len, int line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, int line,
+                                                      const char *fmt, ...)
 {
     va_list ap;
     int n = snprintf(err, len, "line %d: ", line);

@@ -34,7 +34,7 @@
 static int failures;
 static const char *iocpu;
 
-static void check(int ok, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void check(int ok, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

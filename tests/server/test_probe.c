@@ -106,16 +106,16 @@ Test(probe, main_exit_codes, .timeout = 30)
     ts_start(&ts, NULL);
     char u[128];
     url(u, sizeof(u), ts.port, "/healthz");
-    char *ok[] = {"iocpu", "--probe", u, NULL};
-    cr_assert_eq(probe_main(3, ok), 0);
-    char *timeout[] = {"iocpu", "--probe", u, "1500", NULL};
-    cr_assert_eq(probe_main(4, timeout), 0);
-    char *bad_timeout[] = {"iocpu", "--probe", u, "soon", NULL};
-    cr_assert_neq(probe_main(4, bad_timeout), 0);
-    char *missing[] = {"iocpu", "--probe", NULL};
-    cr_assert_neq(probe_main(2, missing), 0);
+    const char *ok[] = {"iocpu", "--probe", u, NULL};
+    cr_assert_eq(probe_main(3, (char **)ok), 0);
+    const char *timeout[] = {"iocpu", "--probe", u, "1500", NULL};
+    cr_assert_eq(probe_main(4, (char **)timeout), 0);
+    const char *bad_timeout[] = {"iocpu", "--probe", u, "soon", NULL};
+    cr_assert_neq(probe_main(4, (char **)bad_timeout), 0);
+    const char *missing[] = {"iocpu", "--probe", NULL};
+    cr_assert_neq(probe_main(2, (char **)missing), 0);
     url(u, sizeof(u), ts.port, "/nope");
-    char *notfound[] = {"iocpu", "--probe", u, NULL};
-    cr_assert_eq(probe_main(3, notfound), PROBE_STATUS);
+    const char *notfound[] = {"iocpu", "--probe", u, NULL};
+    cr_assert_eq(probe_main(3, (char **)notfound), PROBE_STATUS);
     ts_stop(&ts);
 }
