@@ -43,7 +43,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,12 +52,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "app.h"
 #include "app_stats.h"
 #include "http.h"
 #include "http_conn.h"
+#include "listen.h"
 #include "lograte.h"
 #include "router.h"
 
@@ -67,6 +66,7 @@
 #define ACCESS_LOG_BUFFER (256 * 1024)     /* bytes of log lines that may wait */
 #define ACCESS_LOG_FLUSH_MS 1000           /* spent flushing them at exit */
 #define MHD_LOG_LINES_PER_S 10             /* libmicrohttpd's messages beyond: counted */
+#define LISTEN_BACKLOG 4096                /* pending connections per loop */
 
 typedef struct lane {
     app a; /* first: an app pointer is a lane pointer */
@@ -227,24 +227,19 @@ static void raise_nofile(long want)
                 (unsigned long)rl.rlim_cur, want);
 }
 
-static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, unsigned *flags)
+/* This lane's listening socket: lane 0 binds cfg's port (and, when the port
+ * is shared by several loops, first makes sure nobody else listens on it);
+ * the others join the port lane 0 got. The descriptor or -errno. */
+static int lane_socket(lane *ln, uint16_t port)
 {
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons(port);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        *flags |= MHD_USE_IPv6;
-        return 0;
-    }
-    if (!strcmp(host, "localhost")) return parse_addr("127.0.0.1", port, ss, flags);
-    return -EINVAL;
+    app *a = &ln->a;
+    const config *cfg = &a->cfg;
+    char err[512];
+    int shared = a->nloops > 1, rc = 0;
+    if (a->index == 0 && shared && port) rc = listen_check_free(cfg->host, port, err, sizeof(err));
+    if (rc == 0) rc = listen_open(cfg->host, port, shared, LISTEN_BACKLOG, err, sizeof(err));
+    if (rc < 0) fprintf(stderr, "iocpu: %s\n", err);
+    return rc;
 }
 
 /* The lane's daemon on port (0 = any; later lanes pass the first one's). */
@@ -253,27 +248,23 @@ static int start_daemon(lane *ln, uint16_t port)
     app *a = &ln->a;
     const config *cfg = &a->cfg;
     unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    struct sockaddr_storage addr;
-    if (parse_addr(cfg->host, port, &addr, &flags) < 0) {
-        fprintf(stderr, "iocpu: --host must be a numeric IPv4/IPv6 address: %s\n", cfg->host);
-        return -EINVAL;
-    }
+    int fd = lane_socket(ln, port);
+    if (fd < 0) return fd;
     /* --max-connections is for the whole server: each loop gets its share */
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
     a->http.mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, http_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a,
-        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
         MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)(a->nloops > 1), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->max_conn_per_ip, MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a,
-        MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a, MHD_OPTION_END);
     if (!a->http.mhd) {
-        fprintf(stderr, "iocpu: cannot listen on %s:%u\n", cfg->host, port);
-        return -EADDRNOTAVAIL;
+        fprintf(stderr, "iocpu: cannot start the HTTP daemon on %s:%u\n", cfg->host, port);
+        close(fd);
+        return -EIO;
     }
-    a->port = MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_BIND_PORT)->port;
+    a->port = listen_port(fd);
     a->http.mhd_w.fd = MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
     a->http.mhd_w.data = a;
     return 0;
