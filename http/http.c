@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -71,7 +72,7 @@ struct http_req {
     unsigned status;
     uint64_t bytes; /* body bytes handed to MHD */
     unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
-        stream_begun : 1, stream_ended : 1, refused : 1, head : 1;
+        stream_begun : 1, stream_ended : 1, refused : 1, head : 1, path_nul : 1;
     char *log;       /* with --access-log: "<method>\0<path>\0<client>" */
     size_t received; /* body bytes received (kept, or dropped once refused) */
     size_t charged;  /* body bytes taken from the loop's budget */
@@ -96,9 +97,25 @@ void *http_group_state(http_req *r)
     return r->route ? a->group_state[router_group(a->router, r->slot)] : NULL;
 }
 
+typedef struct arg_find {
+    const char *name, *value;
+} arg_find;
+
+static enum MHD_Result last_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    arg_find *f = cls;
+    (void)kind;
+    if (value && !strcmp(key, f->name)) f->value = value; /* "?x" alone counts as absent */
+    return MHD_YES;
+}
+
+/* The last occurrence wins, as FastAPI takes a repeated single-valued parameter. */
 const char *http_arg(http_req *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    arg_find f = {name, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, last_arg, &f);
+    return f.value;
 }
 
 const char *http_path_id(http_req *r)
@@ -360,8 +377,24 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     return 0;
 }
 
+/* HEAD of a streaming route: the headers a GET would get, and no body at
+ * all (libmicrohttpd 0.9.75 sends a chunked response's last chunk even for
+ * HEAD, which a keep-alive client would read as the next response). The
+ * stream's writes are then ignored. */
+static int stream_head(http_req *r, unsigned status, const char *ctype)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) return -ENOMEM;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    r->stream_ended = 1;
+    set_response(r, status, resp);
+    return 0;
+}
+
 int http_stream_begin(http_req *r, unsigned status, const char *ctype)
 {
+    if (r->head) return stream_head(r, status, ctype);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, r, NULL);
     if (!resp) return -ENOMEM;
@@ -485,18 +518,48 @@ static void req_free(http_req *r)
     free(r);
 }
 
-static void dispatch(http_req *r, const char *url)
+static enum MHD_Result nul_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                               const char *value, size_t value_size)
+{
+    params *p = cls;
+    (void)kind;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        json_t *input = value ? json_stringn(value, value_size) : NULL;
+        params_error(p, key, -1, "value_error",
+                     "Value error, a NUL character (%00) is not allowed here", input, NULL);
+    }
+    return MHD_YES;
+}
+
+/* 422 for query names or values that hold a NUL byte: a C string would cut
+ * them short, and nothing is ever truncated silently. */
+static void respond_nul_args(http_req *r)
+{
+    params p;
+    params_init(&p, "query");
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, nul_arg, &p);
+    http_respond_invalid(r, &p);
+    params_free(&p);
+}
+
+static void dispatch(http_req *r, const char *url, const char *version)
 {
     char allow[64], over[96];
     reqlimits_usage use;
-    reqlimits_measure(r->conn, url, &use);
+    reqlimits_measure(r->conn, url, version, &use);
     unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
     const router *rt = r->app->router;
     r->route = router_match(rt, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
+    if (r->path_nul) { /* a %00 in the path: no such path */
+        r->route = NULL;
+        allow[0] = '\0';
+    }
     if (r->route) r->slot = router_index(rt, r->route);
     if (status) { /* over a request-size limit: no handler sees it */
         if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         http_respond_detail(r, status, over);
+    } else if (r->route && use.nul_params) {
+        respond_nul_args(r);
     } else if (r->route) {
         r->route->fn(r);
     } else if (allow[0]) {
@@ -528,16 +591,20 @@ static int charge(http_req *r, size_t total)
     return 0;
 }
 
-/* A refused body: 413 (over HTTP_BODY_MAX) or 503 (over the budget); no
- * handler runs. */
-static enum MHD_Result refuse_body(http_req *r, unsigned status)
+/* A refused body: 413 (over HTTP_BODY_MAX), 503 (over the budget), or 400 /
+ * 501 for its Transfer-Encoding (detail says why); no handler runs. */
+static enum MHD_Result refuse_body(http_req *r, unsigned status, const char *detail)
 {
     r->dispatched = 1;
     if (r->hc) http_conn_received(r->hc);
-    if (status == 413)
+    if (status == 413) {
         http_respond_detail(r, 413, "Request body too large");
-    else
+    } else if (status == 503) {
         http_respond_busy(r, "request body buffer full");
+    } else { /* where the body ends is unknown: so is where a next request begins */
+        http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        http_respond_detail(r, status, detail);
+    }
     return queue(r);
 }
 
@@ -547,18 +614,22 @@ static enum MHD_Result refuse_body(http_req *r, unsigned status)
  * refused before a byte of it is read (no 100 Continue is sent; MHD closes
  * the connection after such an early answer). A declared body takes its
  * whole length from the budget now, so that a slow upload holds what it
- * will need. Returns the refusal's status, or 0. */
-static unsigned body_coming(http_req *r, const char *url)
+ * will need. A Transfer-Encoding other than chunked is refused at once
+ * (libmicrohttpd would wait for a body it cannot find the end of). Returns
+ * the refusal's status (detail says why), or 0. */
+static unsigned body_coming(http_req *r, const char *url, char *detail, size_t len)
 {
     int64_t n = declared_length(r->conn);
-    if (n <= 0 &&
-        !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-        return 0;
+    const char *te =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (n <= 0 && !te) return 0;
+    unsigned bad = te ? reqlimits_transfer_encoding(te, detail, len) : 0;
     char allow[64];
     const router *table = r->app->router;
     const route *rt =
         router_match(table, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
     if (rt) r->slot = router_index(table, rt);
+    if (bad) return bad;
     if (n > HTTP_BODY_MAX) return 413;
     return n > 0 && charge(r, (size_t)n) < 0 ? 503 : 0;
 }
@@ -578,18 +649,44 @@ static enum MHD_Result take_upload(http_req *r, const char *data, size_t n)
     return r->received > HTTP_BODY_DROP ? MHD_NO : MHD_YES;
 }
 
+/* *con_cls before a request's first access-handler call when its raw path
+ * held a %00 (libmicrohttpd hands us the path decoded, cut at the NUL). */
+static char PATH_NUL;
+
+void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    size_t n = strcspn(uri, "?");
+    for (const char *p = uri; (p = memchr(p, '%', n - (size_t)(p - uri))) && p + 2 < uri + n; p++)
+        if (p[1] == '0' && p[2] == '0') return &PATH_NUL;
+    return NULL;
+}
+
+/* An absolute-form target ("http://host/path", RFC 9112 3.2.2) as the path
+ * it names; any other target as it is. */
+static const char *origin_path(const char *url)
+{
+    size_t skip = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
+    if (!skip) return url;
+    const char *slash = strchr(url + skip, '/');
+    return slash ? slash : "/";
+}
+
 enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char *url,
                                 const char *method, const char *version, const char *upload,
                                 size_t *upload_size, void **con_cls)
 {
     http_req *r = *con_cls;
-    (void)version;
-    if (!r) {
-        r = req_new(cls, c, method, url);
-        if (!r) return MHD_NO;
+    const char *path = origin_path(url);
+    if (!r || r == (void *)&PATH_NUL) { /* the first call (http_on_uri marked a %00 path) */
+        int nul = r != NULL;
+        if (!(r = req_new(cls, c, method, url))) return MHD_NO;
+        r->path_nul = (unsigned)nul;
         *con_cls = r;
-        unsigned status = body_coming(r, url);
-        return status ? refuse_body(r, status) : MHD_YES;
+        char why[96];
+        unsigned status = body_coming(r, path, why, sizeof(why));
+        return status ? refuse_body(r, status, why) : MHD_YES;
     }
     if (r->response) return queue(r);
     if (r->aborted) return MHD_NO;
@@ -599,11 +696,11 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char 
         return take_upload(r, upload, n);
     }
     if (r->dispatched) return MHD_YES;
-    if (r->refused) return refuse_body(r, r->received > HTTP_BODY_MAX ? 413 : 503);
+    if (r->refused) return refuse_body(r, r->received > HTTP_BODY_MAX ? 413 : 503, NULL);
     r->dispatched = 1;
     if (r->hc) http_conn_received(r->hc);
     r->in_handler = 1;
-    dispatch(r, url);
+    dispatch(r, path, version);
     r->in_handler = 0;
     if (!r->response) return MHD_YES; /* deferred: suspended until a response is set */
     if (r->suspended) {               /* deferred, then answered at once: resume first */

@@ -80,6 +80,9 @@ void http_stream_end(http_req *r);
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_BODY_DROP (16 * HTTP_BODY_MAX)
 
+/* MHD_OPTION_URI_LOG_CALLBACK: sees the raw request target before it is
+ * decoded (a %00 in the path is remembered for the request). */
+void *http_on_uri(void *cls, const char *uri, struct MHD_Connection *c);
 /* MHD's access handler, completion and connection callbacks (cls: the app). */
 enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, const char *url,
                                 const char *method, const char *version, const char *upload,

@@ -258,7 +258,8 @@ static int start_daemon(lane *ln, uint16_t port)
         MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
-        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a, MHD_OPTION_URI_LOG_CALLBACK,
+        http_on_uri, a, MHD_OPTION_END);
     if (!a->http.mhd) {
         fprintf(stderr, "iocpu: cannot start the HTTP daemon on %s:%u\n", cfg->host, port);
         close(fd);

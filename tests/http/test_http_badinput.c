@@ -77,9 +77,9 @@ static void send_expect_close(const void *data, size_t n, raw_reply *rep)
 Test(badinput, garbage_request_lines_are_refused_or_dropped)
 {
     static const char *const lines[] = {
-        "\x01\x02garbage\r\n\r\n",      "hello\r\n\r\n",         "GET\r\n\r\n",
-        "GET / HTTP/1.1 extra\r\n\r\n", "GET / FOO/1.1\r\n\r\n", "\r\n\r\n\r\n",
-        " / HTTP/1.1\r\n\r\n",
+        "\x01\x02garbage\r\n\r\n",        "hello\r\n\r\n",         "GET\r\n\r\n",
+        "GET / HTTP/1.1 extra\r\n\r\n",   "GET / FOO/1.1\r\n\r\n", "\r\n\r\n\r\n",
+        " / HTTP/1.1\r\nHost: t\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         raw_reply rep;
@@ -102,10 +102,13 @@ Test(badinput, garbage_request_lines_are_refused_or_dropped)
 
 Test(badinput, nul_bytes_are_answered)
 {
-    static const char url[] = "GET /nope\0/healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
-    static const char hdr[] = "GET /healthz HTTP/1.1\r\nX-A: a\0b\r\nConnection: close\r\n\r\n";
-    static const char body[] = "POST /tasks HTTP/1.1\r\nContent-Length: 5\r\nConnection: "
-                               "close\r\n\r\n{\0\0\0}";
+    static const char url[] =
+        "GET /nope\0/healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    static const char hdr[] =
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: a\0b\r\nConnection: close\r\n\r\n";
+    static const char body[] =
+        "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: "
+        "close\r\n\r\n{\0\0\0}";
     raw_reply rep;
     send_expect_close(url, sizeof(url) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 404, "%s", rep.data);
@@ -201,7 +204,15 @@ Test(badinput, bad_percent_encoding)
         {"/io/job?delay=%", 422},
         {"/io/job?delay=%4", 422},
         {"/io/job?name=%ff%fe", 422},
-        {"/io/job?delay=0%00", 200},
+        /* a NUL is refused, never cut at (before: delay=0%00abc ran as 0, /healthz%00xx
+         * answered 200, name=a%00b became "a") */
+        {"/io/job?delay=0%00", 422},
+        {"/io/job?delay=0%00abc", 422},
+        {"/io/job?name=a%00b&delay=0", 422},
+        {"/io/job?a%00b=1&delay=0", 422},
+        {"/healthz%00xx", 404},
+        {"/healthz%00", 404},
+        {"/tasks/0123456789abcdef0123456789abcdef%00junk", 404},
         {"/%zz", 404},
         {"/io/job%", 404},
         {"/%2e%2e/%2e%2e/etc/passwd", 404},
@@ -209,8 +220,8 @@ Test(badinput, bad_percent_encoding)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char req[256];
-        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n",
-                         cases[i].path);
+        int n = snprintf(req, sizeof(req),
+                         "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", cases[i].path);
         raw_reply rep;
         send_expect_close(req, (size_t)n, &rep);
         cr_assert_eq(raw_status(&rep), cases[i].status, "%s: %s", cases[i].path, rep.data);
@@ -277,7 +288,7 @@ Test(badinput, content_length_lies)
     raw_reply rep;
     /* shorter than the body: the first 5 bytes are the body (422), the rest is
      * read as a next request, which is garbage */
-    static const char shorter[] = "POST /tasks HTTP/1.1\r\nContent-Length: 5\r\n\r\n"
+    static const char shorter[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n"
                                   "{\"kind\":\"io\",\"delay\":0}";
     send_expect_close(shorter, sizeof(shorter) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 422, "%s", rep.data);
@@ -285,7 +296,7 @@ Test(badinput, content_length_lies)
     cr_assert_eq(raw_count(&rep, " 202 "), 0, "%s", rep.data);
     raw_reply_free(&rep);
     /* longer than the body: nothing to answer; dropped at the idle timeout */
-    static const char longer[] = "POST /tasks HTTP/1.1\r\nContent-Length: 100\r\n\r\n"
+    static const char longer[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
                                  "{\"kind\":\"io\"}";
     send_expect_close(longer, sizeof(longer) - 1, &rep);
     cr_assert_eq(rep.len, 0, "%s", rep.data);
@@ -294,7 +305,7 @@ Test(badinput, content_length_lies)
     /* two framings: refused, and the connection closed, so that what follows
      * the body (here a smuggled GET) is never read as a request */
     static const char twice[] =
-        "POST /tasks HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 30\r\n"
+        "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 30\r\n"
         "\r\n{}";
     send_expect_close(twice, sizeof(twice) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 400, "%s", rep.data);
@@ -302,8 +313,9 @@ Test(badinput, content_length_lies)
                  rep.data);
     cr_assert_eq(raw_count(&rep, "Connection: close"), 1, "%s", rep.data);
     raw_reply_free(&rep);
-    static const char both[] = "POST /tasks HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: "
-                               "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
+    static const char both[] =
+        "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
     send_expect_close(both, sizeof(both) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 400, "%s", rep.data);
     cr_assert_eq(raw_count(&rep, "both Content-Length and Transfer-Encoding"), 1, "%s", rep.data);
@@ -312,12 +324,13 @@ Test(badinput, content_length_lies)
     cr_assert_eq(raw_count(&rep, "Connection: close"), 1, "%s", rep.data);
     raw_reply_free(&rep);
     /* not a number: MHD's 400 */
-    static const char nan[] = "POST /tasks HTTP/1.1\r\nContent-Length: abc\r\n\r\n{}";
+    static const char nan[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n{}";
     send_expect_close(nan, sizeof(nan) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 400, "%s", rep.data);
     raw_reply_free(&rep);
     /* over the body limit: refused before the body is read */
-    static const char huge[] = "POST /tasks HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n{}";
+    static const char huge[] =
+        "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 999999999\r\n\r\n{}";
     send_expect_close(huge, sizeof(huge) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 413, "%s", rep.data);
     cr_assert_eq(raw_count(&rep, "Request body too large"), 1, "%s", rep.data);
@@ -327,12 +340,12 @@ Test(badinput, content_length_lies)
 
 Test(badinput, pipelined_requests_are_answered_in_order)
 {
-    static const char reqs[] = "GET /healthz HTTP/1.1\r\n\r\n"
-                               "GET /io/job?name=second&delay=0.05 HTTP/1.1\r\n\r\n"
-                               "GET /nope HTTP/1.1\r\n\r\n"
-                               "POST /tasks HTTP/1.1\r\nContent-Length: 24\r\n\r\n"
+    static const char reqs[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                               "GET /io/job?name=second&delay=0.05 HTTP/1.1\r\nHost: t\r\n\r\n"
+                               "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+                               "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 24\r\n\r\n"
                                "{\"kind\":\"io\",\"delay\":0}\n"
-                               "GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n";
+                               "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     raw_reply rep;
     send_expect_close(reqs, sizeof(reqs) - 1, &rep);
     static const int want[] = {200, 200, 404, 202, 200};

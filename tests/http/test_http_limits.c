@@ -165,8 +165,9 @@ Test(limits, beyond_connection_memory_mhd_answers_html_and_closes)
     memset(pad, 'a', 9000);
     pad[9000] = '\0';
     for (int i = 0; i < 2; i++) {
-        int n = i == 0 ? snprintf(req, 9200, "GET /healthz?x=%s HTTP/1.1\r\n\r\n", pad)
-                       : snprintf(req, 9200, "GET /healthz HTTP/1.1\r\nX-Big: %s\r\n\r\n", pad);
+        int n = i == 0 ? snprintf(req, 9200, "GET /healthz?x=%s HTTP/1.1\r\nHost: t\r\n\r\n", pad)
+                       : snprintf(req, 9200,
+                                  "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n", pad);
         raw_reply rep;
         raw_exchange(ts.port, req, (size_t)n, 10.0, &rep);
         cr_assert_eq(raw_status(&rep), want[i], "%.200s", rep.data);
@@ -293,7 +294,7 @@ Test(limits, per_ip_limit_closes_the_extra_connection)
     /* both are open; a third from the same address is closed at once, unanswered */
     int c = raw_connect(ts.port);
     cr_assert(c >= 0, "the kernel accepts; MHD then closes");
-    raw_send(c, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+    raw_send(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 35);
     raw_reply rep;
     raw_read(c, 5.0, NULL, 0, &rep);
     cr_assert(rep.closed, "the third connection stayed open");
@@ -302,7 +303,7 @@ Test(limits, per_ip_limit_closes_the_extra_connection)
     raw_reply_free(&rep);
     close(c);
     /* the two admitted ones still work */
-    raw_send(a, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+    raw_send(a, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 35);
     raw_read(a, 5.0, "{\"status\":\"ok\"}", 1, &rep);
     cr_assert_eq(raw_status(&rep), 200, "%s", rep.data);
     raw_reply_free(&rep);
@@ -320,7 +321,7 @@ static void two_in_all(config *c)
 static int ask(int fd)
 {
     raw_reply rep;
-    raw_send(fd, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+    raw_send(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 35);
     raw_read(fd, 5.0, "{\"status\":\"ok\"}", 1, &rep);
     int st = raw_status(&rep);
     raw_reply_free(&rep);
@@ -337,7 +338,7 @@ Test(limits, max_connections_makes_the_next_one_wait)
     cr_assert_eq(ask(a), 200); /* both accepted, both kept alive */
     cr_assert_eq(ask(b), 200);
     int c = raw_connect(ts.port);
-    raw_send(c, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+    raw_send(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 35);
     raw_reply rep;
     raw_read(c, 1.5, NULL, 0, &rep);
     cr_assert(!rep.closed && rep.len == 0, "at the limit, the third was served or closed: %s",
