@@ -23,7 +23,9 @@
  */
 #include "taskfwd.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct taskfwd_call {
     mail m;            /* first: the mail is the call */
@@ -54,7 +56,13 @@ static void call_free(taskfwd_call *c)
 static void at_origin(mail *m, int dropped)
 {
     taskfwd_call *c = (taskfwd_call *)m;
-    if (!dropped && c->done) c->done(c->data, &c->tw.out);
+    if (!dropped && c->done)
+        c->done(c->data, &c->tw.out);
+    else if (c->q.op == TASK_OP_CREATE && c->tw.out.status == 202)
+        /* the asker left (or half-closed) before its answer: the task exists and runs;
+         * the log is the only place its id shows up */
+        fprintf(stderr, "iocpu: task %s created for a client that left before its answer\n",
+                c->tw.out.location + strlen("/tasks/"));
     call_free(c);
 }
 

@@ -290,6 +290,11 @@ static void on_created(redisAsyncContext *ac, void *reply, void *priv)
     tq_op *op = priv;
     redisReply *rep = reply;
     (void)ac;
+    if (!op->tw && rep && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "full"))
+        /* the client left (or half-closed) before its 202: the task exists and runs;
+         * the log is the only place its id shows up */
+        fprintf(stderr, "iocpu: task %s created for a client that left before its answer\n",
+                op->id);
     if (!op_reply(op, rep)) return;
     if (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")) {
         op_detail(op, 503, "too many tasks");
