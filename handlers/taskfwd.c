@@ -61,8 +61,8 @@ static void at_origin(mail *m, int dropped)
     else if (c->q.op == TASK_OP_CREATE && c->tw.out.status == 202)
         /* the asker left (or half-closed) before its answer: the task exists and runs;
          * the log is the only place its id shows up */
-        fprintf(stderr, "iocpu: task %s created for a client that left before its answer\n",
-                c->tw.out.location + strlen("/tasks/"));
+        fprintf(stderr, "iocpu: POST created %s, but the client left before its answer\n",
+                c->tw.out.location);
     call_free(c);
 }
 

@@ -44,8 +44,9 @@ typedef struct app_http {
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
     list_node reqs;     /* every request in progress */
     size_t nreqs, nsuspended;
-    deadline_queue rxq;   /* --header-timeout: connections receiving a request (http_conn.h) */
-    uint64_t rx_timeouts; /* connections it closed */
+    deadline_queue rxq;      /* --header-timeout: connections receiving a request (http_conn.h) */
+    uint64_t rx_timeouts;    /* connections it closed */
+    uint64_t early_refusals; /* requests answered from their first bytes (prescreen.h) */
     /* --max-body-buffer: this loop's share, the request body bytes it holds,
      * and the whole server's (every loop's share together) */
     size_t body_budget, body_buffered, body_budget_total;

@@ -649,6 +649,18 @@ static enum MHD_Result take_upload(http_req *r, const char *data, size_t n)
     return r->received > HTTP_BODY_DROP ? MHD_NO : MHD_YES;
 }
 
+/* A request that created something (its answer carries a Location) ended
+ * without that answer reaching the client (it left, or half-closed and
+ * libmicrohttpd stopped there): the log is the only place the thing shows
+ * up, so it says where. */
+static void report_lost_creation(const http_req *r)
+{
+    for (int i = 0; r->x && i < r->x->nhdr; i++) /* set even when the answer was dropped */
+        if (!strcmp(r->x->hdr_name[i], "Location"))
+            fprintf(stderr, "iocpu: %s created %s, but the client left before its answer\n",
+                    r->method, r->x->hdr_value[i]);
+}
+
 /* *con_cls before a request's first access-handler call when its raw path
  * held a %00 (libmicrohttpd hands us the path decoded, cut at the NUL). */
 static char PATH_NUL;
@@ -715,12 +727,12 @@ void http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     (void)cls;
     (void)c;
-    (void)toe;
-    if (*con_cls) {
-        finish(*con_cls);
-        req_free(*con_cls);
-    }
+    http_req *r = *con_cls;
     *con_cls = NULL;
+    if (!r || r == (void *)&PATH_NUL) return; /* it ended before its first handler call */
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) report_lost_creation(r);
+    finish(r);
+    req_free(r);
 }
 
 void http_expire_all(app *a)

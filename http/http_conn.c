@@ -28,12 +28,51 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#include "prescreen.h"
+
+/* Answers a request prescreen() refused, in the contract's shape, and shuts
+ * the socket down: libmicrohttpd then reads its end and closes the
+ * connection without answering itself. */
+static void refuse_early(http_conn *hc, unsigned status, const char *detail)
+{
+    static const char *const reasons[] = {"Bad Request", "Payload Too Large",
+                                          "HTTP Version Not Supported"};
+    const char *reason = reasons[status == 413 ? 1 : status == 505 ? 2 : 0];
+    char body[160], date[64], out[512];
+    int blen = snprintf(body, sizeof(body), "{\"detail\":\"%s\"}", detail);
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    int n = snprintf(out, sizeof(out),
+                     "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nX-Iocpu-Loop: %s\r\n"
+                     "Content-Length: %d\r\n\r\n%s",
+                     status, reason, date, hc->app->index_text, blen, body);
+    /* a new connection's send buffer is empty: the answer goes out whole */
+    if (n > 0) (void)send(hc->w.fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(hc->w.fd, SHUT_RDWR);
+    hc->refused = 1;
+    hc->app->http.early_refusals++;
+}
+
+/* The first bytes of a request are in the socket, not yet read by
+ * libmicrohttpd: judge them (prescreen.h). 1 when refused. */
+static int screen(http_conn *hc)
+{
+    char peek[2048], detail[96];
+    ssize_t n = recv(hc->w.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+    unsigned status = n > 0 ? prescreen(peek, (size_t)n, detail, sizeof(detail)) : 0;
+    if (status) refuse_early(hc, status, detail);
+    return status != 0;
+}
 
 void http_conn_bytes(http_conn *hc)
 {
-    if (!hc->req && !hc->timed_out && !deadline_armed(&hc->rx))
-        deadline_arm(&hc->app->http.rxq,
-                     &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
+    if (hc->req || hc->timed_out || hc->refused || deadline_armed(&hc->rx)) return;
+    if (screen(hc)) return;
+    deadline_arm(&hc->app->http.rxq, &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
 }
 
 int http_conn_watch(http_conn *hc)
@@ -88,8 +127,7 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
         /* bytes sent before the accept: MHD reads them in this very
          * MHD_run(), before our epoll_wait could report them */
         int avail = 0;
-        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0)
-            deadline_arm(&a->http.rxq, &hc->rx);
+        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) http_conn_bytes(hc);
     }
     return hc;
 }

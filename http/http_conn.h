@@ -40,6 +40,7 @@ typedef struct http_conn {
     http_req *waiting;      /* that request while it is suspended */
     unsigned gone : 1;      /* the peer hung up while no request waited */
     unsigned timed_out : 1; /* its receive deadline passed: the socket is shut down */
+    unsigned refused : 1;   /* answered by prescreen (prescreen.h): the socket is shut down */
 } http_conn;
 
 /* The state of MHD connection c of a's daemon, its socket events going to

@@ -293,7 +293,7 @@ static void on_created(redisAsyncContext *ac, void *reply, void *priv)
     if (!op->tw && rep && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "full"))
         /* the client left (or half-closed) before its 202: the task exists and runs;
          * the log is the only place its id shows up */
-        fprintf(stderr, "iocpu: task %s created for a client that left before its answer\n",
+        fprintf(stderr, "iocpu: POST created /tasks/%s, but the client left before its answer\n",
                 op->id);
     if (!op_reply(op, rep)) return;
     if (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")) {

@@ -111,7 +111,10 @@ Test(badinput, nul_bytes_are_answered)
         "close\r\n\r\n{\0\0\0}";
     raw_reply rep;
     send_expect_close(url, sizeof(url) - 1, &rep);
-    cr_assert_eq(raw_status(&rep), 404, "%s", rep.data);
+    /* a NUL in the request line makes it no request line (http/prescreen.c); before,
+     * libmicrohttpd cut the path there and /nope answered 404 */
+    cr_assert_eq(raw_status(&rep), 400, "%s", rep.data);
+    cr_assert_eq(raw_count(&rep, "malformed request line"), 1, "%s", rep.data);
     raw_reply_free(&rep);
     send_expect_close(hdr, sizeof(hdr) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 200, "%s", rep.data);

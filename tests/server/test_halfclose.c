@@ -54,7 +54,7 @@ Test(halfclose, a_waiting_request_ends_as_a_disconnect)
     ts_stop(&ts);
 }
 
-/* Ids in text after `marker` ("/tasks/" in answers, "task " in the log). */
+/* Ids in text after `marker` ("/tasks/" in answers, "created /tasks/" in the log). */
 static size_t collect_ids(const char *text, const char *marker, char ids[][40], size_t n,
                           size_t max)
 {
@@ -97,7 +97,7 @@ Test(halfclose, no_task_is_lost_when_its_answer_is)
     log[got > 0 ? got : 0] = '\0';
     close(logfd);
     unlink(logname);
-    found = collect_ids(log, "task ", ids, found, 2 * N);
+    found = collect_ids(log, "created /tasks/", ids, found, 2 * N);
     http_res r;
     cr_assert_eq(http_get(&ts, "/tasks?limit=100", &r), 0);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "total")), N, "%s", r.body);
