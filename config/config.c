@@ -75,6 +75,9 @@ static const opt OPTS[] = {
      "7.0 tested) (memory)"},
     {"task-attempts", "IOCPU_TASK_ATTEMPTS", T_LONG, OFF(task_attempts), 1, 100,
      "Redis backend: runs of a task whose replica died before it is failed (3)"},
+    {"redis-timeout", "IOCPU_REDIS_TIMEOUT", T_DOUBLE, OFF(redis_timeout), 0.05, 600,
+     "Redis backend: seconds a command may take; then 503 with Retry-After, and /readyz 503 "
+     "while Redis does not answer (3)"},
     {"task-claim-idle", "IOCPU_TASK_CLAIM_IDLE", T_DOUBLE, OFF(task_claim_idle), 0.3, 86400,
      "Redis backend: seconds a replica may be silent before its jobs are reclaimed (30)"},
     {"header-timeout", "IOCPU_HEADER_TIMEOUT", T_DOUBLE, OFF(header_timeout), 0, 86400,
@@ -113,6 +116,7 @@ void config_defaults(config *c)
     strcpy(c->tasks_backend, "memory");
     c->task_attempts = 3;
     c->task_claim_idle = 30;
+    c->redis_timeout = 3;
     c->header_timeout = 10;
     c->max_body_buffer = 16L << 20;
 }

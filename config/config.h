@@ -35,6 +35,7 @@ typedef struct config {
     char tasks_backend[272]; /* "memory" or redis://HOST[:PORT][/DB] */
     long task_attempts;      /* Redis backend: runs of one task at most */
     double task_claim_idle;  /* Redis backend: seconds before a silent replica's job is reclaimed */
+    double redis_timeout;    /* Redis backend: seconds a command may take before 503 */
     double header_timeout;   /* seconds from a request's first byte to its headers, then to its
                                 body; 0 = off */
     long max_body_buffer;    /* request body bytes held at once (split across loops); beyond: 503 */

@@ -61,16 +61,17 @@ struct task_wait {
 
 /* What a backend is given by the loop that owns it. */
 typedef struct task_env {
-    loop *loop;             /* the owner loop */
-    executor *ex;           /* CPU tasks run here, completing on `channel` */
-    unsigned channel;       /* the owner loop's completion channel */
-    const char *url;        /* --tasks-backend: "memory" or redis://... */
-    const char *replica_id; /* "" or --replica-id */
-    size_t max_live;        /* --max-tasks */
-    size_t keep;            /* --task-keep */
-    double ttl_s;           /* --task-ttl */
-    long attempts;          /* --task-attempts (Redis) */
-    double claim_idle_s;    /* --task-claim-idle (Redis) */
+    loop *loop;               /* the owner loop */
+    executor *ex;             /* CPU tasks run here, completing on `channel` */
+    unsigned channel;         /* the owner loop's completion channel */
+    const char *url;          /* --tasks-backend: "memory" or redis://... */
+    const char *replica_id;   /* "" or --replica-id */
+    size_t max_live;          /* --max-tasks */
+    size_t keep;              /* --task-keep */
+    double ttl_s;             /* --task-ttl */
+    long attempts;            /* --task-attempts (Redis) */
+    double claim_idle_s;      /* --task-claim-idle (Redis) */
+    double command_timeout_s; /* --redis-timeout (Redis) */
 } task_env;
 
 typedef struct task_backend task_backend;

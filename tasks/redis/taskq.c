@@ -141,6 +141,7 @@ static void waiter_unlink(tq_op *op)
 
 static void op_free(tq_op *op)
 {
+    loop_timer_cancel(op->q->l, &op->cmd_tm);
     waiter_unlink(op);
     json_decref(op->last);
     free(op);
@@ -178,6 +179,11 @@ static void op_detail(tq_op *op, unsigned status, const char *detail)
 static int op_reply(tq_op *op, const redisReply *rep)
 {
     op->inflight = 0;
+    loop_timer_cancel(op->q->l, &op->cmd_tm);
+    if (rep && op->q->stalled) { /* Redis answers again */
+        op->q->stalled = 0;
+        tq_update_ready(op->q);
+    }
     if (!op->tw) { /* the request left */
         op_free(op);
         return 0;
@@ -190,10 +196,25 @@ static int op_reply(tq_op *op, const redisReply *rep)
     return 1;
 }
 
+/* --redis-timeout passed with op's command unanswered: its request gets a
+ * 503 now (the reply, when it comes, only frees the op), and the backend is
+ * not ready until Redis answers again. */
+static void op_timed_out(timer *tm)
+{
+    tq_op *op = tm->data;
+    taskq *q = op->q;
+    q->stalled = 1;
+    tq_update_ready(q);
+    op->timed_out = 1;
+    if (op->tw) op_detail(op, 503, UNAVAILABLE);
+}
+
 static int op_send(tq_op *op, redisCallbackFn *fn, int argc, const char **argv)
 {
     if (tq_command(&op->q->cmd, fn, op, argc, argv) < 0) return -1;
     op->inflight = 1;
+    /* without memory for the timer the command waits as long as Redis does */
+    (void)loop_timer_start(op->q->l, &op->cmd_tm, op->q->cmd_timeout_ns, op_timed_out, op);
     return 0;
 }
 
@@ -291,10 +312,11 @@ static void on_created(redisAsyncContext *ac, void *reply, void *priv)
     redisReply *rep = reply;
     (void)ac;
     if (!op->tw && rep && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "full"))
-        /* the client left (or half-closed) before its 202: the task exists and runs;
-         * the log is the only place its id shows up */
-        fprintf(stderr, "iocpu: POST created /tasks/%s, but the client left before its answer\n",
-                op->id);
+        /* the client left (or half-closed, or got a 503 when Redis was too slow) before
+         * its 202: the task exists and runs; the log is the only place its id shows up */
+        fprintf(stderr, "iocpu: POST created /tasks/%s, but %s\n", op->id,
+                op->timed_out ? "its answer was a 503: Redis took longer than --redis-timeout"
+                              : "the client left before its answer");
     if (!op_reply(op, rep)) return;
     if (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")) {
         op_detail(op, 503, "too many tasks");
@@ -502,7 +524,36 @@ void taskq_wait_expire(task_wait *tw)
 
 void tq_update_ready(taskq *q)
 {
-    atomic_store(&q->ready, q->cmd.up && q->version_ok && q->subscribed && !q->closing);
+    atomic_store(&q->ready,
+                 q->cmd.up && q->version_ok && q->subscribed && !q->closing && !q->stalled);
+}
+
+static void on_pong(redisAsyncContext *ac, void *reply, void *priv)
+{
+    taskq *q = priv;
+    (void)ac;
+    q->ping_sent_ns = 0;
+    if (reply && q->stalled && !q->closing) {
+        q->stalled = 0;
+        tq_update_ready(q);
+    }
+}
+
+/* Every --redis-timeout: a PING, so that a Redis that stopped answering
+ * turns /readyz 503 even when no request waits on it. */
+static void ping_tick(timer *t)
+{
+    taskq *q = t->data;
+    uint64_t now = loop_now_ns();
+    if (q->closing) return;
+    if (q->ping_sent_ns && now - q->ping_sent_ns >= q->cmd_timeout_ns && !q->stalled) {
+        q->stalled = 1;
+        tq_update_ready(q);
+    } else if (!q->ping_sent_ns) {
+        const char *argv[] = {"PING"};
+        if (tq_command(&q->cmd, on_pong, q, 1, argv) == 0) q->ping_sent_ns = now;
+    }
+    (void)loop_timer_start(q->l, &q->ping, q->cmd_timeout_ns, ping_tick, q);
 }
 
 void tq_on_event(taskq *q, const char *msg, size_t len)
@@ -582,6 +633,7 @@ static void cmd_down(redisconn *c)
 {
     taskq *q = c->data;
     q->version_ok = 0;
+    q->ping_sent_ns = 0; /* its reply came back NULL */
     tq_update_ready(q);
 }
 
@@ -670,11 +722,13 @@ int taskq_new(taskq **out, const task_env *env)
     q->channel = env->channel;
     q->attempts = env->attempts;
     q->claim_idle_s = env->claim_idle_s;
+    q->cmd_timeout_ns = secs_to_ns(env->command_timeout_s > 0 ? env->command_timeout_s : 3);
     q->max_live = (long)env->max_live;
     q->keep = (long)env->keep;
     q->ttl_s = env->ttl_s < 1 ? 1 : (uint64_t)ceil(env->ttl_s);
     consumer_name(q, env->replica_id);
     connect_all(q);
+    (void)loop_timer_start(q->l, &q->ping, q->cmd_timeout_ns, ping_tick, q);
     *out = q;
     return 0;
 }
@@ -690,6 +744,7 @@ void taskq_close(taskq *q)
 {
     if (!q || q->closing) return;
     q->closing = 1;
+    loop_timer_cancel(q->l, &q->ping);
     tq_update_ready(q);
     tq_run_close(q);
     redisconn_stop(&q->claim[TQ_CPU]);

@@ -48,12 +48,14 @@ struct tq_op {
     enum task_op op;
     char id[TASK_ID_LEN + 1];
     double wait;
-    int inflight; /* a command of this op is awaiting its reply */
-    int dirty;    /* a "done" event came while a fetch was in flight */
-    int waiting;  /* in the waiter table, timer armed */
-    int expired;  /* the wait is over: answer with the next fetch */
-    json_t *last; /* the task as last fetched (waiting) */
+    int inflight;  /* a command of this op is awaiting its reply */
+    int dirty;     /* a "done" event came while a fetch was in flight */
+    int waiting;   /* in the waiter table, timer armed */
+    int expired;   /* the wait is over: answer with the next fetch */
+    int timed_out; /* --redis-timeout passed before the reply: answered 503 */
+    json_t *last;  /* the task as last fetched (waiting) */
     timer tm;
+    timer cmd_tm;    /* armed while a command is in flight: --redis-timeout */
     list_node wlink; /* in its waiter table bucket while waiting */
 };
 
@@ -77,10 +79,14 @@ struct taskq {
     task_backend base; /* first: the backend interface (redis_backend.c) */
     loop *l;
     executor *ex;
-    unsigned channel;    /* the owner loop's executor completion channel */
-    long attempts;       /* --task-attempts */
-    double claim_idle_s; /* --task-claim-idle */
-    long max_live, keep; /* --max-tasks, --task-keep */
+    unsigned channel;        /* the owner loop's executor completion channel */
+    long attempts;           /* --task-attempts */
+    double claim_idle_s;     /* --task-claim-idle */
+    uint64_t cmd_timeout_ns; /* --redis-timeout: a command's answer is awaited this long */
+    timer ping;              /* every cmd_timeout: is Redis still answering? */
+    uint64_t ping_sent_ns;   /* a PING is awaited since then (0: none) */
+    int stalled;             /* Redis took longer than cmd_timeout to answer: not ready */
+    long max_live, keep;     /* --max-tasks, --task-keep */
     redis_url url;
     redisconn cmd;              /* commands and scripts */
     redisconn events;           /* SUBSCRIBE iocpu:events */

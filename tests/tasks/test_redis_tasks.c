@@ -110,7 +110,7 @@ static int rd_up(void)
 static char g_backend[64];
 static const char *g_replica;
 static long g_workers = 1, g_attempts = 3;
-static double g_idle = 1;
+static double g_idle = 1, g_redis_timeout = 3;
 
 static void edit(config *c)
 {
@@ -119,6 +119,7 @@ static void edit(config *c)
     c->workers = g_workers;
     c->task_attempts = g_attempts;
     c->task_claim_idle = g_idle;
+    c->redis_timeout = g_redis_timeout;
 }
 
 static void wait_ready(const test_server *t, long want, double secs);
@@ -268,6 +269,7 @@ static void setup(void)
     g_workers = 1;
     g_attempts = 3;
     g_idle = 1;
+    g_redis_timeout = 3;
 }
 
 static void teardown(void)
@@ -533,6 +535,49 @@ Test(redis_tasks, without_redis_tasks_503_and_the_rest_works)
     json_t *j = get_task(&a, id, 10);
     cr_assert_str_eq(str(j, "status"), "done");
     json_decref(j);
+    ts_stop(&a);
+}
+
+/* A Redis that stops answering (SIGSTOP: its connections stay open) turns
+ * /tasks into 503 + Retry-After within --redis-timeout and /readyz 503;
+ * once it answers again (SIGCONT) all is back, and the task created while
+ * it was stopped is found. Before: every /tasks request waited as long as
+ * Redis did, and /readyz said ready. */
+Test(redis_tasks, stalled_redis_answers_503_within_the_timeout)
+{
+    g_redis_timeout = 0.5;
+    test_server a;
+    replica(&a, "a");
+    char before[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", before);
+    cr_assert_eq(kill(rd.pid, SIGSTOP), 0);
+    double t0 = now_secs();
+    http_res res;
+    http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":0.05}", &res);
+    double took = now_secs() - t0;
+    cr_assert_eq(res.status, 503, "%ld %s", res.status, res.body);
+    cr_assert_str_eq(str(res.json, "detail"), "task backend unavailable");
+    char ra[16];
+    cr_assert_eq(http_header(&res, "Retry-After", ra, sizeof(ra)), 0);
+    http_res_free(&res);
+    cr_assert(took >= 0.4 && took < 3.0, "answered after %.2f s (--redis-timeout 0.5)", took);
+    t0 = now_secs();
+    http_get(&a, "/tasks/0123456789abcdef0123456789abcdef", &res);
+    cr_assert_eq(res.status, 503);
+    http_res_free(&res);
+    cr_assert_lt(now_secs() - t0, 3.0);
+    wait_ready(&a, 503, 3);
+    http_get(&a, "/io/job?delay=0.01", &res); /* the rest is not affected */
+    cr_assert_eq(res.status, 200);
+    http_res_free(&res);
+    cr_assert_eq(kill(rd.pid, SIGCONT), 0);
+    wait_ready(&a, 200, 5);
+    json_t *j = get_task(&a, before, 5);
+    cr_assert_str_eq(str(j, "status"), "done");
+    json_decref(j);
+    http_get(&a, "/tasks?limit=10", &res); /* the one answered 503 was created once resumed */
+    cr_assert_eq(json_integer_value(json_object_get(res.json, "total")), 2, "%s", res.body);
+    http_res_free(&res);
     ts_stop(&a);
 }
 
