@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ static const opt OPTS[] = {
      "7.0 tested) (memory)"},
     {"task-attempts", "IOCPU_TASK_ATTEMPTS", T_LONG, OFF(task_attempts), 1, 100,
      "Redis backend: runs of a task whose replica died before it is failed (3)"},
+    {"redis-password-file", "IOCPU_REDIS_PASSWORD_FILE", T_STR, OFF(redis_password_file), 0, 0,
+     "Redis backend: a file whose first line is the password (else IOCPU_REDIS_PASSWORD, else "
+     "the URL's), so that it is in no command line (none)"},
     {"redis-timeout", "IOCPU_REDIS_TIMEOUT", T_DOUBLE, OFF(redis_timeout), 0.05, 600,
      "Redis backend: seconds a command may take; then 503 with Retry-After, and /readyz 503 "
      "while Redis does not answer (3)"},
@@ -176,6 +180,13 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
         return 0;
     }
 bad:
+    if (o->off == OFF(tasks_backend)) { /* it may hold a password: never echoed */
+        fprintf(err,
+                "iocpu: invalid value for %s%s: not memory or "
+                "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (the value is not shown)\n",
+                src, o->flag);
+        return -1;
+    }
     fprintf(err, "iocpu: invalid value '%s' for %s%s", v, src, o->flag);
     if (o->type != T_STR && o->type != T_FLAG)
         fprintf(err, " (expected a number in [%g, %g])", o->lo, o->hi);
@@ -196,6 +207,51 @@ static void usage(FILE *out)
     }
     fprintf(out, "  %-22s %s\n  %-22s %s\n", "--help", "show this help and exit", "--version",
             "print the version and exit");
+}
+
+/* A password as Redis takes it: 1..255 bytes, no NUL, CR or LF. */
+static int password_ok(const char *p)
+{
+    size_t n = strlen(p);
+    return n > 0 && n < sizeof(((config *)0)->redis_password) && !strpbrk(p, "\r\n");
+}
+
+/* The first line of path as the password. 0, or -1 (err says why, not what). */
+static int read_password_file(config *c, const char *path, FILE *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(err, "iocpu: cannot read --redis-password-file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[sizeof(c->redis_password) + 2] = "";
+    int got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!got || !password_ok(line)) {
+        fprintf(err,
+                "iocpu: --redis-password-file %s: the first line must be a password of 1 "
+                "to 255 bytes\n",
+                path);
+        return -1;
+    }
+    strcpy(c->redis_password, line);
+    memset(line, 0, sizeof(line));
+    return 0;
+}
+
+/* The Redis password from a file, else IOCPU_REDIS_PASSWORD (else the URL's). */
+static int load_redis_password(config *c, FILE *err)
+{
+    if (c->redis_password_file[0]) return read_password_file(c, c->redis_password_file, err);
+    const char *env = getenv("IOCPU_REDIS_PASSWORD");
+    if (!env || !*env) return 0;
+    if (!password_ok(env)) {
+        fprintf(err, "iocpu: IOCPU_REDIS_PASSWORD must be 1 to 255 bytes on one line\n");
+        return -1;
+    }
+    strcpy(c->redis_password, env);
+    return 0;
 }
 
 int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
@@ -236,5 +292,5 @@ int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "iocpu: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    return 0;
+    return load_redis_password(c, err);
 }

@@ -36,6 +36,8 @@ typedef struct config {
     long task_attempts;      /* Redis backend: runs of one task at most */
     double task_claim_idle;  /* Redis backend: seconds before a silent replica's job is reclaimed */
     double redis_timeout;    /* Redis backend: seconds a command may take before 503 */
+    char redis_password_file[256]; /* Redis backend: where the password is ("" = none) */
+    char redis_password[256];      /* from that file or IOCPU_REDIS_PASSWORD; a secret */
     double header_timeout;   /* seconds from a request's first byte to its headers, then to its
                                 body; 0 = off */
     long max_body_buffer;    /* request body bytes held at once (split across loops); beyond: 503 */

@@ -259,6 +259,7 @@ static int open_backend(tasks_shared *sh, app *a)
         .attempts = cfg->task_attempts,
         .claim_idle_s = cfg->task_claim_idle,
         .command_timeout_s = cfg->redis_timeout,
+        .password = cfg->redis_password,
     };
     return task_backend_open(&sh->backend, BACKENDS, sizeof(BACKENDS) / sizeof(BACKENDS[0]), &env);
 }

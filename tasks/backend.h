@@ -72,6 +72,7 @@ typedef struct task_env {
     long attempts;            /* --task-attempts (Redis) */
     double claim_idle_s;      /* --task-claim-idle (Redis) */
     double command_timeout_s; /* --redis-timeout (Redis) */
+    const char *password;     /* Redis: overrides the URL's when not "" (a secret) */
 } task_env;
 
 typedef struct task_backend task_backend;

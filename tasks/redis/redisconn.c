@@ -94,17 +94,36 @@ static void became_up(redisconn *c)
     if (c->on_up) c->on_up(c);
 }
 
-static void on_select(redisAsyncContext *ac, void *reply, void *priv)
+/* A reply to AUTH or SELECT: up once the last one came back fine. Redis's
+ * own error text never holds the password (WRONGPASS, NOAUTH, NOPERM ...). */
+static void on_handshake(redisAsyncContext *ac, void *reply, void *priv)
 {
     redisconn *c = priv;
     redisReply *rep = reply;
     if (!rep || c->ac != ac) return; /* the connection is going away */
     if (rep->type == REDIS_REPLY_ERROR) {
         log_down(c, rep->str);
+        c->handshake_ = 0;
         redisAsyncDisconnect(ac); /* on_disconnect retries */
         return;
     }
-    became_up(c);
+    if (c->handshake_ && --c->handshake_ == 0) became_up(c);
+}
+
+/* Queues AUTH (with a password) and SELECT (with a database) on a new
+ * connection: hiredis sends them once it is connected. -1 when it cannot. */
+static int handshake(redisconn *c, redisAsyncContext *ac)
+{
+    const redis_url *u = &c->url_;
+    c->handshake_ = (u->password[0] != 0) + (u->db != 0);
+    if (u->password[0] && u->user[0] &&
+        redisAsyncCommand(ac, on_handshake, c, "AUTH %s %s", u->user, u->password) != REDIS_OK)
+        return -1;
+    if (u->password[0] && !u->user[0] &&
+        redisAsyncCommand(ac, on_handshake, c, "AUTH %s", u->password) != REDIS_OK)
+        return -1;
+    if (u->db && redisAsyncCommand(ac, on_handshake, c, "SELECT %d", u->db) != REDIS_OK) return -1;
+    return 0;
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -115,7 +134,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         lost(c, ac->errstr ? ac->errstr : "connect failed");
         return;
     }
-    if (!c->url_.db) became_up(c);
+    if (!c->handshake_) became_up(c); /* nothing to wait for (no AUTH, no SELECT) */
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -155,8 +174,7 @@ static void connect_to(redisconn *c, const char *addr)
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     loop_timer_start(c->l_, &c->connect_tm_, CONNECT_TIMEOUT_NS, on_connect_timeout, c);
-    if (c->url_.db && redisAsyncCommand(ac, on_select, c, "SELECT %d", c->url_.db) != REDIS_OK)
-        redisAsyncDisconnect(ac);
+    if (handshake(c, ac) < 0) redisAsyncDisconnect(ac);
 }
 
 /* --- resolving a host name off the loop thread --------------------------- */

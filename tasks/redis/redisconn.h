@@ -35,6 +35,7 @@ struct redisconn {
     timer retry_, connect_tm_;
     uint64_t backoff_ns_;
     int stopped_, logged_down_;
+    int handshake_; /* AUTH / SELECT replies still awaited on a new connection */
     struct resolver *res_;
 };
 

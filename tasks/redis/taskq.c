@@ -717,6 +717,8 @@ int taskq_new(taskq **out, const task_env *env)
         free(q);
         return -EINVAL;
     }
+    if (env->password && env->password[0])
+        snprintf(q->url.password, sizeof(q->url.password), "%s", env->password);
     q->l = env->loop;
     q->ex = env->ex;
     q->channel = env->channel;

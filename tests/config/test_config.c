@@ -216,7 +216,10 @@ static const struct {
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host:0"},
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host:65536"},
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host:63a79"},
-    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://user:pw@host"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://user@host"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://user:@host"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://:p%zz@host"},
+    {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://:p%00@host"},
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host/db"},
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://host/1?x=y"},
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "redis://[::1"},
@@ -254,6 +257,47 @@ Test(config, redis_urls)
     cr_assert_str_eq(c.tasks_backend, "memory");
     cr_assert_eq(c.task_attempts, 3);
     cr_assert_float_eq(c.task_claim_idle, 30, 1e-9);
+}
+
+/* redis://[[USER]:PASSWORD@]HOST...: before, any user info was refused (exit 2), so a
+ * Redis with requirepass or an ACL user could not be used. */
+Test(config, redis_urls_with_credentials)
+{
+    redis_url u;
+    cr_assert_eq(redis_url_parse("redis://:s3cret@127.0.0.1:6380/2", &u), 0);
+    cr_assert_str_eq(u.user, "");
+    cr_assert_str_eq(u.password, "s3cret");
+    cr_assert_eq(u.port, 6380);
+    cr_assert_eq(u.db, 2);
+    cr_assert_eq(redis_url_parse("redis://alice:p%40ss%3Aw%2F%25@redis", &u), 0);
+    cr_assert_str_eq(u.user, "alice");
+    cr_assert_str_eq(u.password, "p@ss:w/%");
+    char shown[300];
+    redis_url_text(&u, shown, sizeof(shown));
+    cr_assert_str_eq(shown, "redis://alice:***@redis:6379/0");
+    cr_assert_null(strstr(shown, "p@ss"));
+
+    config c;
+    config_defaults(&c);
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--tasks-backend", "redis://bob:hunter2@h:1/")), -1);
+    cr_assert_null(strstr(s.err_text, "hunter2"), "the password was echoed: %s", s.err_text);
+
+    config_defaults(&c);
+    setenv("IOCPU_REDIS_PASSWORD", "from-env", 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--tasks-backend", "redis://h")), 0);
+    cr_assert_str_eq(c.redis_password, "from-env");
+    char path[] = "/tmp/iocpu-pw-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_eq(write(fd, "from-file\n", 10), 10);
+    close(fd);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--redis-password-file", path)), 0);
+    cr_assert_str_eq(c.redis_password, "from-file", "the file wins over the environment");
+    unsetenv("IOCPU_REDIS_PASSWORD");
+    unlink(path);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--redis-password-file", path)), -1, "a missing file");
 }
 
 Test(config, bad_flag_values_are_rejected_not_clamped)

@@ -42,7 +42,8 @@ static int free_port(void)
     return ntohs(sa.sin_port);
 }
 
-/* 1 when something on 127.0.0.1:port answers PING with +PONG. */
+/* 1 when something on 127.0.0.1:port answers PING with +PONG (or, with a
+ * password required, with NOAUTH: it is up). */
 static int redis_pong(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -52,10 +53,13 @@ static int redis_pong(int port)
     char pong[16] = "";
     int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
              write(fd, "PING\r\n", 6) == 6 && read(fd, pong, sizeof(pong) - 1) > 0 &&
-             !strncmp(pong, "+PONG", 5);
+             (!strncmp(pong, "+PONG", 5) || !strncmp(pong, "-NOAUTH", 7));
     close(fd);
     return ok;
 }
+
+/* Extra redis-server arguments for the next start (NULL-terminated). */
+static const char *const *g_redis_extra;
 
 /* Starts redis-server on r->port (picked when 0) with its data in r->dir
  * (made when empty), append-only so a restart keeps every task. */
@@ -73,8 +77,12 @@ static void redis_start(redis_proc *r)
     if (r->pid == 0) {
         int devnull = open("/dev/null", 1);
         dup2(devnull, 1);
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir",
-               r->dir, "--appendonly", "yes", "--save", "", "--daemonize", "no", NULL);
+        const char *argv[32] = {
+            "redis-server", "--port", port,     "--bind", "127.0.0.1",   "--dir", r->dir,
+            "--appendonly", "yes",    "--save", "",       "--daemonize", "no"};
+        for (int i = 0, k = 13; g_redis_extra && g_redis_extra[i] && k < 31; i++)
+            argv[k++] = g_redis_extra[i];
+        execvp("redis-server", (char **)argv);
         _exit(127);
     }
     for (int i = 0; i < 200 && !redis_pong(r->port); i++)
@@ -111,6 +119,7 @@ static char g_backend[64];
 static const char *g_replica;
 static long g_workers = 1, g_attempts = 3;
 static double g_idle = 1, g_redis_timeout = 3;
+static const char *g_password = ""; /* as --redis-password-file or IOCPU_REDIS_PASSWORD give it */
 
 static void edit(config *c)
 {
@@ -120,6 +129,7 @@ static void edit(config *c)
     c->task_attempts = g_attempts;
     c->task_claim_idle = g_idle;
     c->redis_timeout = g_redis_timeout;
+    snprintf(c->redis_password, sizeof(c->redis_password), "%s", g_password);
 }
 
 static void wait_ready(const test_server *t, long want, double secs);
@@ -579,6 +589,56 @@ Test(redis_tasks, stalled_redis_answers_503_within_the_timeout)
     cr_assert_eq(json_integer_value(json_object_get(res.json, "total")), 2, "%s", res.body);
     http_res_free(&res);
     ts_stop(&a);
+}
+
+/* A Redis that wants a password (requirepass) and one with an ACL user:
+ * reached with redis://:PASSWORD@... and redis://USER:PASSWORD@..., or
+ * with the password from IOCPU_REDIS_PASSWORD; a wrong one is not ready,
+ * and no password shows in /metrics or the answers. */
+Test(redis_tasks, redis_with_a_password_and_an_acl_user)
+{
+    static const char *const extra[] = {"--requirepass", "s3cret%@x", "--user", "alice", "on",
+                                        ">w0nder",       "~*",        "&*",     "+@all", NULL};
+    redis_cleanup(&rd);
+    memset(&rd, 0, sizeof(rd));
+    g_redis_extra = extra;
+    redis_start(&rd);
+    g_redis_extra = NULL;
+    for (int i = 0; i < 3; i++) {
+        if (i == 0)
+            snprintf(g_backend, sizeof(g_backend), "redis://:s3cret%%25%%40x@127.0.0.1:%d",
+                     rd.port);
+        else if (i == 1)
+            snprintf(g_backend, sizeof(g_backend), "redis://alice:w0nder@127.0.0.1:%d/1", rd.port);
+        else /* the URL's password, if any, gives way to the file's or the environment's */
+            snprintf(g_backend, sizeof(g_backend), "redis://alice:old@127.0.0.1:%d", rd.port);
+        g_password = i == 2 ? "w0nder" : "";
+        test_server a;
+        replica(&a, "a"); /* waits for /readyz 200 */
+        char id[40];
+        create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+        json_t *j = get_task(&a, id, 5);
+        cr_assert_str_eq(str(j, "status"), "done");
+        json_decref(j);
+        http_res m;
+        http_get(&a, "/metrics", &m);
+        cr_assert_null(strstr(m.body, "w0nder"));
+        cr_assert_null(strstr(m.body, "s3cret"));
+        http_res_free(&m);
+        ts_stop(&a);
+    }
+    g_password = "";
+    snprintf(g_backend, sizeof(g_backend), "redis://alice:wrong@127.0.0.1:%d", rd.port);
+    test_server b;
+    g_replica = "b";
+    ts_start(&b, edit);
+    wait_ready(&b, 503, 3); /* WRONGPASS: not ready, retried with backoff */
+    http_res res;
+    http_do(&b, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":0.05}", &res);
+    cr_assert_eq(res.status, 503);
+    cr_assert_null(strstr(res.body, "wrong"));
+    http_res_free(&res);
+    ts_stop(&b);
 }
 
 typedef struct loader {
