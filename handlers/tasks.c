@@ -260,6 +260,7 @@ static int open_backend(tasks_shared *sh, app *a)
         .claim_idle_s = cfg->task_claim_idle,
         .command_timeout_s = cfg->redis_timeout,
         .password = cfg->redis_password,
+        .limits = {cfg->max_delay, (uint64_t)cfg->max_iterations, (uint64_t)cfg->max_ms},
     };
     return task_backend_open(&sh->backend, BACKENDS, sizeof(BACKENDS) / sizeof(BACKENDS[0]), &env);
 }

@@ -73,6 +73,7 @@ typedef struct task_env {
     double claim_idle_s;      /* --task-claim-idle (Redis) */
     double command_timeout_s; /* --redis-timeout (Redis) */
     const char *password;     /* Redis: overrides the URL's when not "" (a secret) */
+    task_limits limits;       /* what a task read back from outside must keep */
 } task_env;
 
 typedef struct task_backend task_backend;

@@ -47,6 +47,7 @@ int task_run_start(task_run *r, loop *l, executor *ex, unsigned channel, const t
 
 int task_run_cancel(task_run *r)
 {
+    if (!r->l_) return 0; /* never started: nothing runs */
     if (r->spec_.kind == TASK_IO) {
         loop_timer_cancel(r->l_, &r->tm_);
         return 0;

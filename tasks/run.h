@@ -47,7 +47,8 @@ struct task_run {
  * (executor queue full), -ENOMEM or -EINVAL (unknown kind). */
 int task_run_start(task_run *r, loop *l, executor *ex, unsigned channel, const task_spec *spec);
 
-/* Stops the work: an IO timer is disarmed (0; done will not run); a CPU job
+/* Stops the work: a run never started is a no-op (0); an IO timer is
+ * disarmed (0; done will not run); a CPU job
  * gets executor_cancel()'s answer (0: it left the queue, -EBUSY: it was
  * running, -EALREADY: it had returned) and done still runs. */
 int task_run_cancel(task_run *r);

@@ -5,11 +5,13 @@
 #include "task.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/types.h>
 
 #include "json_out.h"
+#include "numparse.h"
 #include "prom.h"
 
 #define ID_BYTES TASK_ID_BYTES
@@ -113,4 +115,39 @@ void task_counts_render(const uint64_t counts[TASK_NSTATUS], buf *b)
         prom_label(lbl, sizeof(lbl), "status", task_status_name((enum task_status)i));
         prom_sample_u64(b, "iocpu_tasks", lbl, counts[i]);
     }
+}
+
+/* An integer in [lo, hi] from text. 0 or -1. */
+static int bounded_int(const char *text, int64_t lo, uint64_t hi, int64_t *out)
+{
+    int64_t v;
+    if (parse_int64(text, &v) < 0 || v < lo || (v >= 0 && (uint64_t)v > hi)) return -1;
+    *out = v;
+    return 0;
+}
+
+int task_spec_field(task_spec *s, const char *name, const char *text, const task_limits *lim,
+                    char *why, size_t len)
+{
+    int64_t i = 0;
+    double d = 0;
+    int bad = 0;
+    if (!strcmp(name, "kind")) {
+        bad = strcmp(text, "io") && strcmp(text, "cpu");
+        if (!bad) s->kind = strcmp(text, "io") ? TASK_CPU : TASK_IO;
+    } else if (!strcmp(name, "delay")) {
+        bad = parse_double(text, &d) < 0 || !(d >= 0 && d <= lim->max_delay);
+        if (!bad) s->delay = d;
+    } else if (!strcmp(name, "n")) {
+        bad = bounded_int(text, INT64_MIN, INT64_MAX, &i) < 0;
+        if (!bad) s->n = i;
+    } else if (!strcmp(name, "iterations")) {
+        bad = bounded_int(text, 0, lim->max_iterations, &i) < 0;
+        if (!bad) s->iterations = (uint64_t)i;
+    } else if (!strcmp(name, "ms")) {
+        bad = bounded_int(text, 0, lim->max_ms, &i) < 0;
+        if (!bad) s->ms = (uint64_t)i;
+    }
+    if (bad) snprintf(why, len, "invalid %s in the task's record: %.40s", name, text);
+    return bad ? -1 : 0;
 }

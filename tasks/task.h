@@ -54,6 +54,21 @@ typedef struct task_view {
     const char *runner;    /* the replica that runs or ran it (Redis backend), or NULL */
 } task_view;
 
+/* The bounds a task must keep (the flags --max-delay, --max-iterations, --max-ms). */
+typedef struct task_limits {
+    double max_delay;
+    uint64_t max_iterations, max_ms;
+} task_limits;
+
+/*
+ * Sets one field of s from text read back from outside (Redis): "kind",
+ * "delay", "n", "iterations" or "ms", parsed as strictly as a request
+ * (numparse.h: no NaN, no overflow, no junk) and bounded by lim. 0, or -1
+ * with the reason in why. A name that is no field of a spec is left alone (0).
+ */
+int task_spec_field(task_spec *s, const char *name, const char *text, const task_limits *lim,
+                    char *why, size_t len);
+
 /* A new id: 128 bits from the kernel's CSPRNG (getrandom), raw and as hex.
  * 0 or -errno. */
 int task_id_new(uint8_t raw[TASK_ID_BYTES], char id[TASK_ID_LEN + 1]);

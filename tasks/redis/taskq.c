@@ -46,24 +46,21 @@ static size_t bucket_of(const char *id)
 }
 
 /* The hash's fields (a flat array) as a view; ids and texts point into rep. */
-static int view_from_hash(const redisReply *h, task_view *v)
+/* A task's hash as a view. Its spec fields are checked as strictly as a
+ * request (task_spec_field): one that fails shows the task failed, with
+ * the reason in why[96]. 0, or -1 when it is no task (no status). */
+static int view_from_hash(const redisReply *h, task_view *v, const task_limits *lim, char *why)
 {
     memset(v, 0, sizeof(*v));
+    int invalid = 0;
     if (!h || h->type != REDIS_REPLY_ARRAY || !h->elements) return -1;
     int have_status = 0;
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         const char *k = h->element[i]->str, *val = h->element[i + 1]->str;
         if (!k || !val) continue;
-        if (!strcmp(k, "kind")) {
-            v->spec.kind = strcmp(val, "io") ? TASK_CPU : TASK_IO;
-        } else if (!strcmp(k, "delay")) {
-            v->spec.delay = strtod(val, NULL);
-        } else if (!strcmp(k, "n")) {
-            v->spec.n = strtoll(val, NULL, 10);
-        } else if (!strcmp(k, "iterations")) {
-            v->spec.iterations = strtoull(val, NULL, 10);
-        } else if (!strcmp(k, "ms")) {
-            v->spec.ms = strtoull(val, NULL, 10);
+        if (!strcmp(k, "kind") || !strcmp(k, "delay") || !strcmp(k, "n") ||
+            !strcmp(k, "iterations") || !strcmp(k, "ms")) {
+            if (!invalid && task_spec_field(&v->spec, k, val, lim, why, 96) < 0) invalid = 1;
         } else if (!strcmp(k, "status")) {
             have_status = 1;
             v->status = !strcmp(val, "queued")      ? TASK_QUEUED
@@ -93,16 +90,21 @@ static int view_from_hash(const redisReply *h, task_view *v)
             v->attempts = (unsigned)strtoul(val, NULL, 10);
         }
     }
+    if (invalid) {
+        v->status = TASK_FAILED;
+        v->error_msg = why;
+    }
     if (v->status == TASK_FAILED && !v->error_msg) v->error_msg = "failed";
     if (v->has_finished && v->elapsed == 0 && v->has_started)
         v->elapsed = fmax(0, v->finished_at - v->started_at);
     return have_status ? 0 : -1;
 }
 
-static json_t *hash_json(const redisReply *h, const char *id)
+static json_t *hash_json(const taskq *q, const redisReply *h, const char *id)
 {
     task_view v;
-    if (view_from_hash(h, &v) < 0) return NULL;
+    char why[96];
+    if (view_from_hash(h, &v, &q->lim, why) < 0) return NULL;
     return task_view_json(&v, id);
 }
 
@@ -227,7 +229,7 @@ static void on_fetched(redisAsyncContext *ac, void *reply, void *priv)
     redisReply *rep = reply;
     (void)ac;
     if (!op_reply(op, rep)) return;
-    json_t *t = rep->type == REDIS_REPLY_ARRAY ? hash_json(rep, op->id) : NULL;
+    json_t *t = rep->type == REDIS_REPLY_ARRAY ? hash_json(op->q, rep, op->id) : NULL;
     if (!t) {
         op_detail(op, 404, "Not Found");
         return;
@@ -396,7 +398,7 @@ static void on_cancelled(redisAsyncContext *ac, void *reply, void *priv)
     } else if (!strcmp(what, "ended")) {
         op_detail(op, 409, "task already finished");
     } else {
-        json_t *t = rep->elements > 1 ? hash_json(rep->element[1], op->id) : NULL;
+        json_t *t = rep->elements > 1 ? hash_json(op->q, rep->element[1], op->id) : NULL;
         if (t)
             op_answer(op, 200, t, NULL);
         else
@@ -433,7 +435,7 @@ static void on_listed(redisAsyncContext *ac, void *reply, void *priv)
     for (size_t i = 0; i < items->elements; i++) {
         const redisReply *it = items->element[i];
         if (it->type != REDIS_REPLY_ARRAY || it->elements != 2 || !it->element[0]->str) continue;
-        json_t *t = hash_json(it->element[1], it->element[0]->str);
+        json_t *t = hash_json(op->q, it->element[1], it->element[0]->str);
         if (t) json_array_append_new(list, t);
     }
     size_t n = json_array_size(list);
@@ -724,6 +726,7 @@ int taskq_new(taskq **out, const task_env *env)
     q->channel = env->channel;
     q->attempts = env->attempts;
     q->claim_idle_s = env->claim_idle_s;
+    q->lim = env->limits;
     q->cmd_timeout_ns = secs_to_ns(env->command_timeout_s > 0 ? env->command_timeout_s : 3);
     q->max_live = (long)env->max_live;
     q->keep = (long)env->keep;

@@ -145,6 +145,30 @@ static const char *elem(const redisReply *r, size_t i)
     return i < r->elements && r->element[i]->str ? r->element[i]->str : "";
 }
 
+/* The spec START returned (kind, delay, n, iterations, ms), checked as
+ * strictly as a request: a record changed in Redis by anyone else must not
+ * run 2^64 iterations or wait NaN seconds. -1 with j->invalid set. */
+static int read_spec(tq_job *j, const redisReply *rep)
+{
+    static const char *const names[] = {"kind", "delay", "n", "iterations", "ms"};
+    memset(&j->spec, 0, sizeof(j->spec));
+    char why[96];
+    if (task_spec_field(&j->spec, "kind", elem(rep, 2), &j->q->lim, why, sizeof(why)) < 0) goto bad;
+    int io = j->spec.kind == TASK_IO;
+    for (size_t i = 1; i < 5; i++) {
+        const char *text = elem(rep, i + 2);
+        int wanted = io ? i == 1 : i >= 2, required = io ? i == 1 : i == 2;
+        if (!wanted) continue;
+        if (!*text && !required) continue; /* iterations or ms: one of them is set */
+        if (task_spec_field(&j->spec, names[i], text, &j->q->lim, why, sizeof(why)) < 0) goto bad;
+    }
+    return 0;
+bad:
+    snprintf(j->invalid, sizeof(j->invalid), "%s", why);
+    fprintf(stderr, "iocpu: task %s not run: %s\n", j->id, why);
+    return -1;
+}
+
 static void on_started(redisAsyncContext *ac, void *reply, void *priv)
 {
     tq_job *j = priv;
@@ -166,12 +190,8 @@ static void on_started(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     snprintf(j->attempt, sizeof(j->attempt), "%s", elem(rep, 1));
-    j->spec.kind = strcmp(elem(rep, 2), "io") ? TASK_CPU : TASK_IO;
-    j->spec.delay = strtod(elem(rep, 3), NULL);
-    j->spec.n = strtoll(elem(rep, 4), NULL, 10);
-    j->spec.iterations = strtoull(elem(rep, 5), NULL, 10);
-    j->spec.ms = strtoull(elem(rep, 6), NULL, 10);
-    if (j->cancelled) { /* a cancel overtook the START reply */
+    /* invalid (reported failed), or a cancel overtook the START reply */
+    if (read_spec(j, rep) < 0 || j->cancelled) {
         report(j);
         return;
     }
@@ -274,7 +294,11 @@ static void report(tq_job *j)
                             j->entry, TQ_GROUP,      q->consumer, j->attempt, now,
                             ttl,      TQ_CHANNEL,    j->id};
     int argc = 13;
-    if (j->cancelled) {
+    if (j->invalid[0]) {
+        argv[argc++] = "failed";
+        argv[argc++] = "error";
+        argv[argc++] = j->invalid;
+    } else if (j->cancelled) {
         argv[argc++] = "cancelled";
     } else if (j->kind == TQ_CPU && j->run.rc < 0) {
         argv[argc++] = "failed";

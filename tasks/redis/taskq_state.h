@@ -69,10 +69,11 @@ struct tq_job {
     enum { J_STARTING, J_RUNNING, J_FINISHING, J_UNREPORTED } state;
     task_spec spec;
     uint64_t started_ns;
-    int cancelled;  /* a "cancel" event came for it */
-    int unsent;     /* STARTING: START is still to be sent (no connection, or a lost reply) */
-    task_run run;   /* its work: a timer or an executor job (tasks/run.h) */
-    list_node link; /* in taskq.jobs */
+    int cancelled;    /* a "cancel" event came for it */
+    char invalid[96]; /* not "": its record in Redis fails validation (why); reported failed */
+    int unsent;       /* STARTING: START is still to be sent (no connection, or a lost reply) */
+    task_run run;     /* its work: a timer or an executor job (tasks/run.h) */
+    list_node link;   /* in taskq.jobs */
 };
 
 struct taskq {
@@ -82,6 +83,7 @@ struct taskq {
     unsigned channel;        /* the owner loop's executor completion channel */
     long attempts;           /* --task-attempts */
     double claim_idle_s;     /* --task-claim-idle */
+    task_limits lim;         /* a task read back from Redis is checked against these */
     uint64_t cmd_timeout_ns; /* --redis-timeout: a command's answer is awaited this long */
     timer ping;              /* every cmd_timeout: is Redis still answering? */
     uint64_t ping_sent_ns;   /* a PING is awaited since then (0: none) */

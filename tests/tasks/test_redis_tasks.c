@@ -641,6 +641,63 @@ Test(redis_tasks, redis_with_a_password_and_an_acl_user)
     ts_stop(&b);
 }
 
+/* Runs redis-cli against rd with args (a shell-safe string); asserts success. */
+static void redis_cli(const char *args)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s >/dev/null", rd.port, args);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* Everything read back from Redis is checked as strictly as a request: a
+ * task whose record was changed by someone else (2^64 iterations, a NaN or
+ * negative delay, ms past --max-ms, an unknown kind) is marked failed with
+ * the reason and never run, and the queue keeps serving. Before: 2^64-1
+ * iterations ran (shown as -1), ms 999999999 passed the cap, delay nan
+ * stayed "running" for ever, delay -5 was "done after -5.0s". */
+Test(redis_tasks, garbage_read_back_from_redis_fails_the_task)
+{
+    static const struct {
+        const char *stream, *fields, *why;
+    } cases[] = {
+        {"cpu", "kind cpu n 3 iterations 99999999999999999999999", "invalid iterations"},
+        {"cpu", "kind cpu n 3 ms 999999999", "invalid ms"},
+        {"cpu", "kind cpu n x iterations 10", "invalid n"},
+        {"io", "kind io delay nan", "invalid delay"},
+        {"io", "kind io delay -5", "invalid delay"},
+        {"io", "kind sleepy delay 1", "invalid kind"},
+    };
+    g_workers = 2;
+    test_server a;
+    replica(&a, "a");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char id[40], args[400];
+        snprintf(id, sizeof(id), "%032zx", i + 0xabc0);
+        snprintf(args, sizeof(args),
+                 "HSET iocpu:task:%s entry 0-0 attempts 0 status queued "
+                 "created_at 1 %s",
+                 id, cases[i].fields);
+        redis_cli(args);
+        snprintf(args, sizeof(args), "ZADD iocpu:tasks 1 %s", id);
+        redis_cli(args);
+        json_t *t = get_task(&a, id, 0); /* shown failed at once: the record is invalid */
+        cr_assert_str_eq(str(t, "status"), "failed", "%s", cases[i].fields);
+        cr_assert(strstr(str(t, "error"), cases[i].why), "%s: %s", cases[i].fields,
+                  str(t, "error"));
+        json_decref(t);
+        snprintf(args, sizeof(args), "XADD iocpu:jobs:%s '*' id %s", cases[i].stream, id);
+        redis_cli(args); /* a replica claims it, START returns it, it is not run */
+        json_t *f = wait_status(&a, id, "failed", 10);
+        json_decref(f);
+    }
+    char id[40]; /* and the queue keeps serving */
+    create(&a, "{\"kind\":\"cpu\",\"n\":3,\"iterations\":1000}", id);
+    json_t *t = get_task(&a, id, 10);
+    cr_assert_str_eq(str(t, "status"), "done");
+    json_decref(t);
+    ts_stop(&a);
+}
+
 typedef struct loader {
     const test_server *t;
     volatile int stop;
