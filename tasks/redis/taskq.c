@@ -626,6 +626,8 @@ static void cmd_up(redisconn *c)
 {
     taskq *q = c->data;
     q->version_ok = 0;
+    q->stalled = 0; /* a new connection that answered: no stall carried over from the old one */
+    q->ping_sent_ns = 0;
     if (redisAsyncCommand(c->ac, on_info, q, "INFO server") != REDIS_OK) return;
     refetch_waiters(q, 0); /* events that came while commands were down */
     tq_run_cmd_up(q);
