@@ -38,9 +38,9 @@ typedef struct config {
     double redis_timeout;    /* Redis backend: seconds a command may take before 503 */
     char redis_password_file[256]; /* Redis backend: where the password is ("" = none) */
     char redis_password[256];      /* from that file or IOCPU_REDIS_PASSWORD; a secret */
-    double header_timeout;   /* seconds from a request's first byte to its headers, then to its
-                                body; 0 = off */
-    long max_body_buffer;    /* request body bytes held at once (split across loops); beyond: 503 */
+    double header_timeout; /* seconds from a request's first byte to its headers, then to its
+                              body; 0 = off */
+    long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */
 } config;
 
 void config_defaults(config *c);

@@ -24,11 +24,10 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* The line at p (up to end), without its CRLF or LF; NULL when not complete. */
+/* The '\n' that ends the line at p (before end); NULL when it is not complete. */
 static const char *line_end(const char *p, const char *end)
 {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    return nl ? nl : NULL;
+    return memchr(p, '\n', (size_t)(end - p));
 }
 
 /* Judges the request line [p, eol) (eol at '\n'). */

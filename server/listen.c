@@ -39,18 +39,24 @@ static void addr_text(const char *host, uint16_t port, char *out, size_t len)
     snprintf(out, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
 }
 
+/* "cannot listen on host:port: reason" in err; returns rc (a -errno). */
+static int refusal(const char *host, uint16_t port, int rc, const char *why, char *err,
+                   size_t errlen)
+{
+    char where[300];
+    addr_text(host, port, where, sizeof(where));
+    snprintf(err, errlen, "cannot listen on %s: %s", where, why ? why : strerror(-rc));
+    return rc;
+}
+
 /* A bound socket, or -errno with the reason in err. */
 static int bind_to(const char *host, uint16_t port, int shared, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    char where[300];
-    addr_text(host, port, where, sizeof(where));
-    if (parse_addr(host, port, &ss, &len) < 0) {
-        snprintf(err, errlen, "cannot listen on %s: --host must be a numeric IPv4/IPv6 address",
-                 where);
-        return -EINVAL;
-    }
+    if (parse_addr(host, port, &ss, &len) < 0)
+        return refusal(host, port, -EINVAL, "--host must be a numeric IPv4/IPv6 address", err,
+                       errlen);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1, rc = fd < 0 ? -errno : 0;
     if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) rc = -errno;
@@ -61,9 +67,8 @@ static int bind_to(const char *host, uint16_t port, int shared, char *err, size_
         rc = -errno;
     if (rc == 0 && bind(fd, (struct sockaddr *)&ss, len) < 0) rc = -errno;
     if (rc == 0) return fd;
-    snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(-rc));
     if (fd >= 0) close(fd);
-    return rc;
+    return refusal(host, port, rc, NULL, err, errlen);
 }
 
 int listen_open(const char *host, uint16_t port, int shared, int backlog, char *err, size_t errlen)
@@ -72,11 +77,8 @@ int listen_open(const char *host, uint16_t port, int shared, int backlog, char *
     if (fd < 0) return fd;
     if (listen(fd, backlog) < 0) {
         int rc = -errno;
-        char where[300];
-        addr_text(host, port, where, sizeof(where));
-        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(-rc));
         close(fd);
-        return rc;
+        return refusal(host, port, rc, NULL, err, errlen);
     }
     return fd;
 }

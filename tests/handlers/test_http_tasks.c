@@ -723,7 +723,8 @@ Test(tasks_config, flags_environment_and_help)
     cr_assert_eq(c.max_tasks, 10000);
     cr_assert_eq(c.task_keep, 1000);
     cr_assert_float_eq(c.task_ttl, 300.0, 1e-9);
-    const char *argv[] = {"iocpu", "--max-tasks", "9", "--task-keep", "0", "--task-ttl", "2.5", NULL};
+    const char *argv[] = {"iocpu", "--max-tasks", "9",   "--task-keep",
+                          "0",     "--task-ttl",  "2.5", NULL};
     FILE *out = tmpfile(), *err = tmpfile();
     cr_assert_eq(config_parse(&c, 7, (char **)argv, out, err), 0);
     cr_assert_eq(c.max_tasks, 9);

@@ -445,7 +445,7 @@ Test(taskfwd, free_all_releases_waits_without_done)
     for (int i = 0; i < 3; i++)
         cr_assert_eq(atomic_load(&k[i].calls), 0, "done of %d never ran", i);
     taskfwd_free_all(&E.f[0]); /* twice: nothing left */
-    env_stop(); /* ASan: every call freed, no wait timer left behind */
+    env_stop();                /* ASan: every call freed, no wait timer left behind */
 }
 
 Test(taskfwd, a_call_loop_0_never_ran_is_dropped_at_free)

@@ -12,12 +12,30 @@
 TestSuite(router, .timeout = 30);
 
 /* Distinct handlers, so a match can be told apart by its fn too. */
-static void h_items_get(http_req *r) { (void)r; }
-static void h_items_post(http_req *r) { (void)r; }
-static void h_item_get(http_req *r) { (void)r; }
-static void h_item_delete(http_req *r) { (void)r; }
-static void h_health(http_req *r) { (void)r; }
-static void h_dup_get(http_req *r) { (void)r; }
+static void h_items_get(http_req *r)
+{
+    (void)r;
+}
+static void h_items_post(http_req *r)
+{
+    (void)r;
+}
+static void h_item_get(http_req *r)
+{
+    (void)r;
+}
+static void h_item_delete(http_req *r)
+{
+    (void)r;
+}
+static void h_health(http_req *r)
+{
+    (void)r;
+}
+static void h_dup_get(http_req *r)
+{
+    (void)r;
+}
 
 static const route G1_ROUTES[] = {
     {"GET", "/items", h_items_get, "list items"},

@@ -34,6 +34,36 @@ const route *const *test_routes(size_t *n)
     return router_all(rt, n);
 }
 
+typedef struct poller {
+    loop *l;
+    const int *flag;
+    uint64_t deadline;
+    int met;
+    timer t;
+} poller;
+
+static void poll_tick(timer *t)
+{
+    poller *p = t->data;
+    if (p->flag && *p->flag) {
+        p->met = 1;
+        loop_stop(p->l);
+    } else if (loop_now_ns() >= p->deadline) {
+        loop_stop(p->l);
+    } else {
+        loop_timer_start(p->l, &p->t, 1000000, poll_tick, p);
+    }
+}
+
+int loop_run_until(loop *l, const int *flag, double max_secs)
+{
+    poller p = {.l = l, .flag = flag, .deadline = loop_now_ns() + secs_to_ns(max_secs)};
+    cr_assert_eq(loop_timer_start(l, &p.t, 0, poll_tick, &p), 0);
+    cr_assert_eq(loop_run(l), 0);
+    loop_timer_cancel(l, &p.t);
+    return p.met;
+}
+
 static void *run_loop(void *p)
 {
     test_server *t = p;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "loop.h"
 #include "handlers.h"
 #include "router.h"
 #include "server.h"
@@ -89,5 +90,9 @@ int count_fds(void);
 
 /* Every route of the server's table (the endpoint groups, built once). */
 const route *const *test_routes(size_t *n);
+
+/* Runs loop l on this thread until *flag is non-zero (1) or max_secs pass
+ * (0); flag NULL: runs it max_secs. Looks every millisecond. */
+int loop_run_until(loop *l, const int *flag, double max_secs);
 
 #endif

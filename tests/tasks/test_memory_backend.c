@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "buf.h"
+#include "helpers.h"
 #include "executor.h"
 #include "loop.h"
 #include "memory.h"
@@ -72,35 +73,10 @@ static void env_stop(env *e)
 
 /* --- driving the loop --------------------------------------------------- */
 
-typedef struct poller {
-    loop *l;
-    const int *flag;
-    uint64_t deadline;
-    int met;
-    timer t;
-} poller;
-
-static void poll_tick(timer *t)
-{
-    poller *p = t->data;
-    if (p->flag && *p->flag) {
-        p->met = 1;
-        loop_stop(p->l);
-    } else if (loop_now_ns() >= p->deadline) {
-        loop_stop(p->l);
-    } else {
-        loop_timer_start(p->l, &p->t, 1000000, poll_tick, p);
-    }
-}
-
 /* Runs the loop until *flag (1) or max_secs (0); flag NULL: just run. */
 static int run_until(env *e, const int *flag, double max_secs)
 {
-    poller p = {.l = e->l, .flag = flag, .deadline = loop_now_ns() + secs_to_ns(max_secs)};
-    cr_assert_eq(loop_timer_start(e->l, &p.t, 0, poll_tick, &p), 0);
-    cr_assert_eq(loop_run(e->l), 0);
-    loop_timer_cancel(e->l, &p.t);
-    return p.met;
+    return loop_run_until(e->l, flag, max_secs);
 }
 
 /* --- operations --------------------------------------------------------- */
@@ -422,7 +398,7 @@ Test(memory_backend, wait_cancel_detaches_without_finish)
     cr_assert_null(w.tw.priv_);
     cr_assert_eq(loop_timer_count(e.l), timers - 1, "the wait's timer is gone");
     task_backend_wait_cancel(e.b, &w.tw); /* a no-op once over */
-    run_until(&e, NULL, 0.6); /* past the task's end and the wait's time */
+    run_until(&e, NULL, 0.6);             /* past the task's end and the wait's time */
     cr_assert_eq(w.finished, 0, "finish never ran");
     cr_assert_null(w.tw.out.body);
     /* the task itself went on and ended */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cpu_heavy.h"
+#include "helpers.h"
 #include "executor.h"
 #include "loop.h"
 #include "run.h"
@@ -69,35 +70,10 @@ static void on_done(task_run *r, int status)
     s->thread = pthread_self();
 }
 
-/* Runs the loop until *flag is non-zero (1) or max_secs pass (0). */
-typedef struct poller {
-    loop *l;
-    const int *flag;
-    uint64_t deadline;
-    int met;
-    timer t;
-} poller;
-
-static void poll_tick(timer *t)
-{
-    poller *p = t->data;
-    if (p->flag && *p->flag) {
-        p->met = 1;
-        loop_stop(p->l);
-    } else if (loop_now_ns() >= p->deadline) {
-        loop_stop(p->l);
-    } else {
-        loop_timer_start(p->l, &p->t, 1000000, poll_tick, p);
-    }
-}
-
+/* Runs the loop until *flag (1) or max_secs (0); flag NULL: just run. */
 static int run_until(env *e, const int *flag, double max_secs)
 {
-    poller p = {.l = e->l, .flag = flag, .deadline = loop_now_ns() + secs_to_ns(max_secs)};
-    cr_assert_eq(loop_timer_start(e->l, &p.t, 0, poll_tick, &p), 0);
-    cr_assert_eq(loop_run(e->l), 0);
-    loop_timer_cancel(e->l, &p.t);
-    return p.met;
+    return loop_run_until(e->l, flag, max_secs);
 }
 
 static void start(env *e, task_run *r, seen *s, task_spec spec)
@@ -200,7 +176,8 @@ Test(run, cancel_of_a_running_cpu_run_stops_it_soon)
     cr_assert_eq(task_run_held(&r), 1, "done is still to come");
     cr_assert(run_until(&e, &s.calls, 10), "done came");
     double took = secs_between(t0, s.at_ns);
-    cr_assert_lt(took, 1.2, "done came soon after the cancel, not after the 2 s burn: %.3f s", took);
+    cr_assert_lt(took, 1.2, "done came soon after the cancel, not after the 2 s burn: %.3f s",
+                 took);
     cr_assert_eq(s.calls, 1);
     cr_assert_eq(s.status, 0, "the work ran");
     cr_assert_eq(s.rc, -ECANCELED, "rc %d", s.rc);

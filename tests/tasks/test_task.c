@@ -35,9 +35,14 @@ Test(task, statuses_and_which_have_ended)
 
 Test(task, view_of_a_done_io_task)
 {
-    task_view v = {.spec = {.kind = TASK_IO, .delay = 0.5}, .status = TASK_DONE,
-                   .created_at = 10, .started_at = 10, .finished_at = 10.5, .elapsed = 0.5,
-                   .has_started = 1, .has_finished = 1};
+    task_view v = {.spec = {.kind = TASK_IO, .delay = 0.5},
+                   .status = TASK_DONE,
+                   .created_at = 10,
+                   .started_at = 10,
+                   .finished_at = 10.5,
+                   .elapsed = 0.5,
+                   .has_started = 1,
+                   .has_finished = 1};
     json_t *o = task_view_json(&v, "r1-abc");
     cr_assert_str_eq(json_string_value(json_object_get(o, "id")), "r1-abc");
     cr_assert_str_eq(json_string_value(json_object_get(o, "result")), "task done after 0.5s");
