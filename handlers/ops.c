@@ -121,6 +121,8 @@ static void metrics_page(http_req *r)
         .body_buffered = v.total.body_buffered,
         .body_budget = a->http.body_budget_total,
         .rx_timeouts = v.total.rx_timeouts,
+        .early_refusals = v.total.early_refusals,
+        .lost_heads = v.total.lost_heads,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };

@@ -31,6 +31,8 @@ void app_publish(app *a)
         .log_dropped = a->obs.alog ? access_log_dropped(a->obs.alog) : 0,
         .body_buffered = a->http.body_buffered,
         .rx_timeouts = a->http.rx_timeouts,
+        .early_refusals = a->http.early_refusals,
+        .lost_heads = a->http.lost_heads,
     };
     lagprobe_summary(a->obs.probe, loop_now_ns(), &s.lag);
     loopstats_set(a->obs.stats, &s);

@@ -54,6 +54,8 @@ static void add_snapshot(loop_snapshot *t, const loop_snapshot *s)
     t->log_dropped += s->log_dropped;
     t->body_buffered += s->body_buffered;
     t->rx_timeouts += s->rx_timeouts;
+    t->early_refusals += s->early_refusals;
+    t->lost_heads += s->lost_heads;
     worst_lag(&t->lag, &s->lag);
 }
 

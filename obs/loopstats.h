@@ -38,6 +38,8 @@ typedef struct loop_snapshot {
     uint64_t log_lines, log_dropped; /* its access log (0 without one) */
     uint64_t body_buffered;          /* request body bytes held (--max-body-buffer) */
     uint64_t rx_timeouts;            /* connections closed by --header-timeout */
+    uint64_t early_refusals;         /* requests answered from their head (http/prescreen.h) */
+    uint64_t lost_heads;             /* heads read by libmicrohttpd before they were judged */
 } loop_snapshot;
 
 /* One loop's slot on the board. */

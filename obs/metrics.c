@@ -214,6 +214,16 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
                  "Connections closed because a request's headers, or then its body, did not arrive "
                  "within --header-timeout.",
                  live->rx_timeouts);
+    prom_counter(b, "iocpu_http_early_refusals_total",
+                 "Requests answered from their head before libmicrohttpd parsed it: a malformed "
+                 "request line, an unsupported HTTP version, a bad Content-Length, or headers over "
+                 "--max-header-bytes or the --conn-memory buffer.",
+                 live->early_refusals);
+    prom_counter(
+        b, "iocpu_http_heads_unscreened_total",
+        "Request heads libmicrohttpd read before iocpu could judge them (a piece that came "
+        "between the poll and its read, or a pipelined request); judged by libmicrohttpd.",
+        live->lost_heads);
 
     prom_family(b, "iocpu_loop_lag_seconds", "histogram",
                 "How late the event loop's 10 ms probe timer fired: time the loop was busy "

@@ -41,6 +41,7 @@ typedef struct metrics_live {
     uint64_t access_log_lines, access_log_dropped;
     uint64_t body_buffered, body_budget; /* request body bytes held, and the most allowed */
     uint64_t rx_timeouts;                /* connections closed by --header-timeout */
+    uint64_t early_refusals, lost_heads; /* heads answered by iocpu, or left to libmicrohttpd */
     int draining;
     double uptime_s;
 } metrics_live;

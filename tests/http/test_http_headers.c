@@ -82,6 +82,8 @@ static size_t counted_in(const char *detail)
     return p ? strtoul(p + 11, NULL, 10) : 0;
 }
 
+static unsigned early; /* answers sent from a head before libmicrohttpd parsed it */
+
 /* Sends one head (in one write, on a new connection) and checks its answer. */
 static void ask(shape s, size_t total, long max_header, long conn_memory)
 {
@@ -90,7 +92,7 @@ static void ask(shape s, size_t total, long max_header, long conn_memory)
     raw_reply rep;
     int fd = raw_connect(ts.port);
     cr_assert_geq(fd, 0);
-    raw_send(fd, req, n); /* may fail when the server has answered and closed */
+    raw_send(fd, req, n);             /* may fail when the server has answered and closed */
     raw_read(fd, 10.0, "}", 1, &rep); /* JSON: up to its end; HTML 431: up to the close */
     close(fd);
     const char *what = shape_name[s];
@@ -108,12 +110,28 @@ static void ask(shape s, size_t total, long max_header, long conn_memory)
     } else { /* past the buffer: see docs/limits.md for the one case that is not JSON */
         cr_assert_eq(st, 431, "%s, %zu bytes: %.300s", what, total, rep.data);
     }
+    early += json && raw_count(&rep, "Connection: close") == 1;
     raw_reply_free(&rep);
+}
+
+/* The value of a counter in /metrics. */
+static unsigned long metric(const char *name)
+{
+    http_res r;
+    http_get(&ts, "/metrics", &r);
+    char key[128];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *p = r.body ? strstr(r.body, key) : NULL;
+    cr_assert(p, "%s is not in /metrics", name);
+    unsigned long v = strtoul(p + strlen(key), NULL, 10);
+    http_res_free(&r);
+    return v;
 }
 
 static void sweep(void)
 {
     long max = ts.cfg.max_header_bytes, mem = ts.cfg.conn_memory;
+    early = 0;
     for (shape s = ONE; s < NSHAPES; s++) {
         for (size_t t = 300; t < (size_t)max + 4000; t += 233)
             ask(s, t, max, mem);
@@ -126,6 +144,8 @@ static void sweep(void)
     http_get(&ts, "/healthz", &r);
     cr_assert_eq(r.status, 200);
     http_res_free(&r);
+    cr_assert_gt(early, 0);
+    cr_assert_eq(metric("iocpu_http_early_refusals_total"), early, "each counted once");
 }
 
 Test(headers, every_size_and_shape_gets_one_answer_by_default)
