@@ -308,8 +308,28 @@ static int load_admin_token(config *c, FILE *err)
     return ok ? 0 : -1;
 }
 
+/* "--admin-token" (or any abbreviation of --admin-token-file, which getopt
+ * would take for it) is refused, its value not echoed: a token on the
+ * command line shows in ps, so no flag takes one. 0, or -1. */
+static int refuse_admin_token_flag(int argc, char **argv, FILE *err)
+{
+    static const char FULL[] = "admin-token-file";
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--a", 3)) continue;
+        const char *name = argv[i] + 2;
+        size_t n = strcspn(name, "=");
+        if (n >= 5 && n < sizeof(FULL) - 1 && !strncmp(name, FULL, n)) {
+            fprintf(err, "iocpu: no flag takes the admin token (it would show in ps): use "
+                         "--admin-token-file PATH or IOCPU_ADMIN_TOKEN\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
 {
+    if (refuse_admin_token_flag(argc, argv, err) < 0) return -1;
     for (size_t i = 0; i < NOPTS; i++) {
         const char *v = getenv(OPTS[i].env);
         if (v && set_value(c, &OPTS[i], v, "environment for --", err) < 0) return -1;

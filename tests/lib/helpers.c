@@ -183,6 +183,12 @@ int http_do_auth(const test_server *t, const char *method, const char *path, con
     return perform(t, method, path, body, -1, token ? hdr : NULL, res);
 }
 
+int http_do_hdr(const test_server *t, const char *method, const char *path, const char *body,
+                const char *header, http_res *res)
+{
+    return perform(t, method, path, body, -1, header, res);
+}
+
 int http_get_admin(const test_server *t, const char *path, http_res *res)
 {
     return http_do_auth(t, NULL, path, NULL, TEST_ADMIN_TOKEN, res);

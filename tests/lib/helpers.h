@@ -50,6 +50,9 @@ int http_get(const test_server *t, const char *path, http_res *res);
 /* http_do with "Authorization: Bearer <token>" (token NULL: none). */
 int http_do_auth(const test_server *t, const char *method, const char *path, const char *body,
                  const char *token, http_res *res);
+/* http_do with one raw header line ("Name: value") or NULL. */
+int http_do_hdr(const test_server *t, const char *method, const char *path, const char *body,
+                const char *header, http_res *res);
 /* GET path with the admin token (GET /tasks). */
 int http_get_admin(const test_server *t, const char *path, http_res *res);
 void http_res_free(http_res *res);
