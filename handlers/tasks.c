@@ -5,6 +5,13 @@
  * backend (tasks/backend.h: the memory store or the Redis queue), which
  * outlives any request.
  *
+ * Who can do what (docs/tasks.md): creating returns the task's owner token
+ * (the backend makes it and keeps only its SHA-256); DELETE needs that token
+ * or the admin token, GET /tasks the admin token (or it is off). The bearer
+ * token is read and hashed here, on the loop that received the request; only
+ * the hash (and whether it is the admin's) travels on, and the owner check
+ * is the backend's, where the task's hash is.
+ *
  * Threads: a request is validated on the loop that received it. The backend
  * lives on loop 0 and is driven only there: on loop 0 the operation runs at
  * once (task_backend_run); any other loop forwards it to loop 0 and answers
