@@ -71,7 +71,7 @@ static int mem_create(task_backend *b, const task_request *q, task_wait *tw)
     char token[TASK_OWNER_TOKEN_LEN + 1];
     uint8_t hash[TASK_OWNER_HASH_BYTES];
     int rc = task_owner_new(token, hash);
-    if (rc == 0) rc = taskstore_create(mb->ts, &q->spec, &t);
+    rc = rc == 0 ? taskstore_create(mb->ts, &q->spec, &t) : rc < 0 ? rc : -EIO;
     if (rc == -ENOSPC) {
         task_outcome_detail(&tw->out, 503, "too many tasks");
     } else if (rc == -EAGAIN) {

@@ -426,34 +426,45 @@ static int cancel_send(taskq *q, tq_op *op)
     return op_send(op, on_cancelled, 11, argv);
 }
 
-/* HMGET status owner: a valid owner hash equal to the presented one lets
- * the cancel go on; no task is 404; an owner field that is missing or no
- * hash (garbage read back) or another token's is 403: only the admin token
- * cancels that task. */
+/* What the HMGET status owner of a DELETE says: 0 when the presented token
+ * is the owner's, else the answer's status and detail. No task is 404; an
+ * owner field that is missing or no hash (garbage read back) is 403: only
+ * the admin token cancels that task; another token's hash is 403. */
+static unsigned owner_check(const tq_op *op, const redisReply *rep, const char **detail)
+{
+    uint8_t stored[TASK_OWNER_HASH_BYTES];
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        *detail = UNAVAILABLE;
+        return 503;
+    }
+    const redisReply *status = rep->element[0], *owner = rep->element[1];
+    if (status->type != REDIS_REPLY_STRING) {
+        *detail = "Not Found";
+        return 404;
+    }
+    if (owner->type != REDIS_REPLY_STRING || owner->len != TASK_OWNER_HASH_HEX ||
+        task_owner_parse(owner->str, stored) < 0) {
+        *detail = "the task's record holds no valid owner: only the admin token can cancel it";
+        return 403;
+    }
+    if (!task_owner_eq(stored, op->token_hash)) {
+        *detail = TASK_NOT_OWNER;
+        return 403;
+    }
+    return 0;
+}
+
+/* The owner check came back: the owner's DELETE goes on to the cancel. */
 static void on_owner(redisAsyncContext *ac, void *reply, void *priv)
 {
     tq_op *op = priv;
     redisReply *rep = reply;
-    uint8_t stored[TASK_OWNER_HASH_BYTES];
+    const char *detail = UNAVAILABLE;
     (void)ac;
     if (!op_reply(op, rep)) return;
-    int shaped = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2;
-    const redisReply *status = shaped ? rep->element[0] : NULL;
-    const redisReply *owner = shaped ? rep->element[1] : NULL;
-    if (!shaped) {
-        op_detail(op, 503, UNAVAILABLE);
-    } else if (status->type != REDIS_REPLY_STRING) {
-        op_detail(op, 404, "Not Found");
-    } else if (owner->type != REDIS_REPLY_STRING || owner->len != TASK_OWNER_HASH_HEX ||
-               task_owner_parse(owner->str, stored) < 0) {
-        op_detail(op, 403,
-                  "the task's record holds no valid owner: only the admin token "
-                  "can cancel it");
-    } else if (!task_owner_eq(stored, op->token_hash)) {
-        op_detail(op, 403, TASK_NOT_OWNER);
-    } else if (cancel_send(op->q, op) < 0) {
-        op_detail(op, 503, UNAVAILABLE);
-    }
+    unsigned status = owner_check(op, rep, &detail);
+    if (status == 0 && cancel_send(op->q, op) < 0) status = 503;
+    if (status) op_detail(op, status, detail);
 }
 
 /* DELETE: the admin cancels at once; anyone else first shows the owner's token. */
