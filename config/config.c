@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -79,6 +80,9 @@ static const opt OPTS[] = {
     {"redis-password-file", "IOCPU_REDIS_PASSWORD_FILE", T_STR, OFF(redis_password_file), 0, 0,
      "Redis backend: a file whose first line is the password (else IOCPU_REDIS_PASSWORD, else "
      "the URL's), so that it is in no command line (none)"},
+    {"admin-token-file", "IOCPU_ADMIN_TOKEN_FILE", T_STR, OFF(admin_token_file), 0, 0,
+     "a file whose first line is the admin token (else IOCPU_ADMIN_TOKEN): it lists tasks "
+     "(GET /tasks) and cancels any; none: listing is off (none)"},
     {"redis-timeout", "IOCPU_REDIS_TIMEOUT", T_DOUBLE, OFF(redis_timeout), 0.05, 600,
      "Redis backend: seconds a command may take; then 503 with Retry-After, and /readyz 503 "
      "while Redis does not answer (3)"},
@@ -254,8 +258,78 @@ static int load_redis_password(config *c, FILE *err)
     return 0;
 }
 
+/* An admin token: 16 to 255 characters of an RFC 6750 b64token (A-Z a-z 0-9
+ * - . _ ~ + /, then '=' only at the end), so that it can be sent as
+ * "Authorization: Bearer <token>" as it is. */
+static int admin_token_ok(const char *t)
+{
+    size_t n = strlen(t), i = 0;
+    if (n < 16 || n >= sizeof(((config *)0)->admin_token)) return 0;
+    while (i < n && (isalnum((unsigned char)t[i]) || strchr("-._~+/", t[i])))
+        i++;
+    if (i == 0) return 0;
+    while (i < n && t[i] == '=')
+        i++;
+    return i == n;
+}
+
+#define ADMIN_TOKEN_RULE "16 to 255 characters of A-Z a-z 0-9 - . _ ~ + / (then '=' padding)"
+
+/* The admin token from --admin-token-file, else IOCPU_ADMIN_TOKEN, else none.
+ * 0, or -1 (err says why, never what). */
+static int load_admin_token(config *c, FILE *err)
+{
+    const char *path = c->admin_token_file;
+    if (!path[0]) {
+        const char *env = getenv("IOCPU_ADMIN_TOKEN");
+        if (!env || !*env) return 0;
+        if (!admin_token_ok(env)) {
+            fprintf(err, "iocpu: IOCPU_ADMIN_TOKEN must be " ADMIN_TOKEN_RULE "\n");
+            return -1;
+        }
+        strcpy(c->admin_token, env);
+        return 0;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(err, "iocpu: cannot read --admin-token-file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[sizeof(c->admin_token) + 2] = "";
+    int got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    int ok = got && admin_token_ok(line);
+    if (ok) strcpy(c->admin_token, line);
+    memset(line, 0, sizeof(line));
+    if (!ok)
+        fprintf(err, "iocpu: --admin-token-file %s: the first line must be " ADMIN_TOKEN_RULE "\n",
+                path);
+    return ok ? 0 : -1;
+}
+
+/* "--admin-token" (or any abbreviation of --admin-token-file, which getopt
+ * would take for it) is refused, its value not echoed: a token on the
+ * command line shows in ps, so no flag takes one. 0, or -1. */
+static int refuse_admin_token_flag(int argc, char **argv, FILE *err)
+{
+    static const char FULL[] = "admin-token-file";
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--a", 3)) continue;
+        const char *name = argv[i] + 2;
+        size_t n = strcspn(name, "=");
+        if (n >= 5 && n < sizeof(FULL) - 1 && !strncmp(name, FULL, n)) {
+            fprintf(err, "iocpu: no flag takes the admin token (it would show in ps): use "
+                         "--admin-token-file PATH or IOCPU_ADMIN_TOKEN\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
 {
+    if (refuse_admin_token_flag(argc, argv, err) < 0) return -1;
     for (size_t i = 0; i < NOPTS; i++) {
         const char *v = getenv(OPTS[i].env);
         if (v && set_value(c, &OPTS[i], v, "environment for --", err) < 0) return -1;
@@ -292,5 +366,6 @@ int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "iocpu: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    return load_redis_password(c, err);
+    if (load_redis_password(c, err) < 0) return -1;
+    return load_admin_token(c, err);
 }

@@ -38,6 +38,9 @@ typedef struct config {
     double redis_timeout;    /* Redis backend: seconds a command may take before 503 */
     char redis_password_file[256]; /* Redis backend: where the password is ("" = none) */
     char redis_password[256];      /* from that file or IOCPU_REDIS_PASSWORD; a secret */
+    char admin_token_file[256];    /* where the admin token is ("" = none) */
+    char admin_token[256];         /* from that file or IOCPU_ADMIN_TOKEN; a secret; "" = none:
+                                      GET /tasks is off, DELETE needs the task's owner token */
     double header_timeout; /* seconds from a request's first byte to its headers, then to its
                               body; 0 = off */
     long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */

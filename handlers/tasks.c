@@ -5,6 +5,13 @@
  * backend (tasks/backend.h: the memory store or the Redis queue), which
  * outlives any request.
  *
+ * Who can do what (docs/tasks.md): creating returns the task's owner token
+ * (the backend makes it and keeps only its SHA-256); DELETE needs that token
+ * or the admin token, GET /tasks the admin token (or it is off). The bearer
+ * token is read and hashed here, on the loop that received the request; only
+ * the hash (and whether it is the admin's) travels on, and the owner check
+ * is the backend's, where the task's hash is.
+ *
  * Threads: a request is validated on the loop that received it. The backend
  * lives on loop 0 and is driven only there: on loop 0 the operation runs at
  * once (task_backend_run); any other loop forwards it to loop 0 and answers
@@ -24,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bearer.h"
 #include "common.h"
 #include "handlers.h"
 #include "memory.h"
@@ -36,7 +44,9 @@
 
 typedef struct tasks_shared {
     task_backend *backend; /* loop 0 drives it; ready() from any loop */
-    taskfwd *owner;        /* loop 0's forwarder */
+    int has_admin;         /* an admin token is configured (read-only once the loops run) */
+    uint8_t admin_hash[TASK_OWNER_HASH_BYTES]; /* its SHA-256 (read-only) */
+    taskfwd *owner;                            /* loop 0's forwarder */
     pthread_mutex_t mu;
     buf metrics; /* guarded by mu: the backend's families as loop 0 last published them */
 } tasks_shared;
@@ -180,21 +190,64 @@ static void tasks_get(http_req *r)
         run_op(r, &q);
 }
 
-/* DELETE /tasks/<id> */
+/* --- who can do what: the owner token and the admin token ----------------- */
+
+static void unauthorized(http_req *r, const char *detail)
+{
+    http_add_header(r, "WWW-Authenticate", "Bearer realm=\"iocpu\"");
+    http_respond_detail(r, 401, detail);
+}
+
+/* The bearer token r presents, hashed into q->token_hash, and q->admin set
+ * when it is the admin token (compared as hashes, in constant time). 1, or
+ * 0 when r has been answered 401 (no token, or not "Bearer <token>"). The
+ * token itself goes nowhere: not into q, not into a log. */
+static int authenticate(http_req *r, task_request *q)
+{
+    const tasks_shared *sh = ((tasks_loop *)http_group_state(r))->sh;
+    const char *h = http_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *tok;
+    size_t len;
+    if (!h) {
+        unauthorized(r, "Not authenticated");
+        return 0;
+    }
+    if (bearer_parse(h, strlen(h), &tok, &len) < 0) {
+        unauthorized(r, "invalid Authorization header: expected Bearer <token>");
+        return 0;
+    }
+    task_owner_hash(tok, len, q->token_hash);
+    q->admin = sh->has_admin && task_owner_eq(q->token_hash, sh->admin_hash);
+    return 1;
+}
+
+/* DELETE /tasks/<id>: the owner's token or the admin's */
 static void tasks_cancel(http_req *r)
 {
     task_request q = {.op = TASK_OP_CANCEL};
+    if (!authenticate(r, &q)) return;
     if (copy_id(r, &q) < 0)
         http_respond_detail(r, 404, "Not Found");
     else
         run_op(r, &q);
 }
 
-/* GET /tasks?limit=K */
+#define LISTING_OFF "listing tasks is off: the server has no admin token"
+
+/* GET /tasks?limit=K: the admin's token only; without one configured, off */
 static void tasks_list(http_req *r)
 {
     params p;
     task_request q = {.op = TASK_OP_LIST};
+    if (!((tasks_loop *)http_group_state(r))->sh->has_admin) {
+        http_respond_detail(r, 403, LISTING_OFF);
+        return;
+    }
+    if (!authenticate(r, &q)) return;
+    if (!q.admin) {
+        http_respond_detail(r, 403, "only the admin token lists tasks");
+        return;
+    }
     params_init(&p, "query");
     param_uint64(&p, "limit", http_arg(r, "limit"), LIST_DEFAULT, 1, LIST_MAX, &q.limit);
     if (!params_ok(&p)) {
@@ -210,11 +263,13 @@ static const route ROUTES[] = {
     {"POST", "/tasks", tasks_create,
      "asyncio.create_task: the job starts in the background, its id comes back at once (202)"},
     {"GET", "/tasks", tasks_list,
-     "the most recent tasks, newest first; finished ones are kept for a bounded time and count"},
+     "the most recent tasks, newest first (admin token only); finished ones are kept for a "
+     "bounded time and count"},
     {"GET", "/tasks/{id}", tasks_get,
      "await asyncio.wait_for(task, wait): the request waits on the loop, no thread held"},
     {"DELETE", "/tasks/{id}", tasks_cancel,
-     "task.cancel(): a queued job leaves the queue, a running one stops at its next check"},
+     "task.cancel() (owner or admin token): a queued job leaves the queue, a running one stops "
+     "at its next check"},
 };
 
 /* --- the group: the backend on loop 0, a forwarder on every loop ----------- */
@@ -223,9 +278,11 @@ static const task_backend_type *const BACKENDS[] = {&task_memory_type, &task_red
 
 static int shared_new(const config *cfg, void **shared)
 {
-    (void)cfg; /* the backend is chosen on loop 0 (tasks_init), from its app's config */
+    /* the backend is chosen on loop 0 (tasks_init), from its app's config */
     tasks_shared *sh = calloc(1, sizeof(*sh));
     if (!sh) return -ENOMEM;
+    sh->has_admin = cfg->admin_token[0] != '\0';
+    if (sh->has_admin) task_owner_hash(cfg->admin_token, strlen(cfg->admin_token), sh->admin_hash);
     int rc = -pthread_mutex_init(&sh->mu, NULL);
     if (rc < 0) {
         free(sh);

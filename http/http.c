@@ -118,6 +118,11 @@ const char *http_arg(http_req *r, const char *name)
     return f.value;
 }
 
+const char *http_req_header(http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 const char *http_path_id(http_req *r)
 {
     return r->id;

@@ -25,6 +25,9 @@ app *http_app(http_req *r);
 void *http_group_state(http_req *r);
 /* Query argument, or NULL when absent. */
 const char *http_arg(http_req *r, const char *name);
+/* A request header (name case-insensitive), or NULL when absent. A secret
+ * (Authorization) read here is the handler's to keep out of logs. */
+const char *http_req_header(http_req *r, const char *name);
 /* The {id} segment of the matched path ("" if none). */
 const char *http_path_id(http_req *r);
 const char *http_method(http_req *r);

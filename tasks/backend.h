@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "executor.h"
 #include "loop.h"
+#include "owner.h"
 #include "task.h"
 
 enum task_op { TASK_OP_CREATE, TASK_OP_GET, TASK_OP_CANCEL, TASK_OP_LIST };
@@ -36,6 +37,11 @@ typedef struct task_request {
     char id[TASK_PATH_ID_MAX]; /* get, cancel: as the client wrote it */
     double wait;               /* get: seconds, 0 = answer at once */
     uint64_t limit;            /* list */
+    /* cancel: who asks. admin: the admin token was presented (any task);
+     * else token_hash is the SHA-256 of the bearer token presented, which
+     * must be the task's owner's (owner.h). Never the token itself. */
+    int admin;
+    uint8_t token_hash[TASK_OWNER_HASH_BYTES];
 } task_request;
 
 /* The answer: status, body (owned), optional Location and Retry-After. */
@@ -85,9 +91,14 @@ typedef struct task_backend_type {
     int (*accepts)(const char *url);
     int (*open)(task_backend **out, const task_env *env);
     /* Each returns 1 when tw->out holds the answer now, or 0 when
-     * tw->finish(tw) will run later (unless wait_cancel comes first). */
+     * tw->finish(tw) will run later (unless wait_cancel comes first).
+     * create's 202 body carries "owner_token" (owner.h), the one time it is
+     * shown; the backend keeps only its hash. */
     int (*create)(task_backend *b, const task_request *q, task_wait *tw);
     int (*get)(task_backend *b, const task_request *q, task_wait *tw); /* waits q->wait */
+    /* Cancels only for the admin or the task's owner (q->token_hash compared
+     * with the stored hash by task_owner_eq): else 403, before its state is
+     * looked at. */
     int (*cancel)(task_backend *b, const task_request *q, task_wait *tw);
     int (*list)(task_backend *b, const task_request *q, task_wait *tw);
     /* The asker left: detach tw, finish will not run. A no-op once over. */
@@ -125,6 +136,9 @@ void task_backend_wait_expire(task_backend *b, task_wait *tw);
 
 /* Sets an answer: status and body (owned). */
 void task_outcome_set(task_outcome *o, unsigned status, json_t *body);
+/* The 403 of a cancel whose token does not own the task. */
+#define TASK_NOT_OWNER "the token does not own this task"
+
 /* {"detail": detail}; a 503 also gets Retry-After. */
 void task_outcome_detail(task_outcome *o, unsigned status, const char *detail);
 /* Releases what an outcome still holds. */

@@ -15,7 +15,7 @@ local mixes = {
     {"GET", "/cpu/gather?ns=3,5&iterations=20000"},
     {"POST", "/tasks", '{"kind":"io","delay":0.02}'},
     {"POST", "/tasks", '{"kind":"cpu","ms":1}'},
-    {"GET", "/tasks?limit=5"},
+    {"GET", "/tasks?limit=5", nil, "admin"}, -- IOCPU_ADMIN_TOKEN, as the server has it
     {"GET", "/io/semaphore?jobs=4&limit=2&delays=0.01,0.02,0.01,0.02"},
     {"GET", "/io/wait_for?delay=0.2&timeout=0.03"},
     {"GET", "/io/cancel?delay=1&after=0.02"},
@@ -44,6 +44,9 @@ function init(args)
   for k, r in ipairs(mix) do
     local headers = nil
     if r[3] then headers = {["Content-Type"] = "application/json"} end
+    if r[4] == "admin" then
+      headers = {["Authorization"] = "Bearer " .. (os.getenv("IOCPU_ADMIN_TOKEN") or "")}
+    end
     built[k] = wrk.format(r[1], r[2], headers, r[3])
   end
   statuses = {}

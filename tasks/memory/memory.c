@@ -68,7 +68,10 @@ static int mem_create(task_backend *b, const task_request *q, task_wait *tw)
 {
     mem_backend *mb = (mem_backend *)b;
     task *t;
-    int rc = taskstore_create(mb->ts, &q->spec, &t);
+    char token[TASK_OWNER_TOKEN_LEN + 1];
+    uint8_t hash[TASK_OWNER_HASH_BYTES];
+    int rc = task_owner_new(token, hash);
+    rc = rc == 0 ? taskstore_create(mb->ts, &q->spec, &t) : rc < 0 ? rc : -EIO;
     if (rc == -ENOSPC) {
         task_outcome_detail(&tw->out, 503, "too many tasks");
     } else if (rc == -EAGAIN) {
@@ -76,11 +79,14 @@ static int mem_create(task_backend *b, const task_request *q, task_wait *tw)
     } else if (rc < 0) {
         task_outcome_detail(&tw->out, 500, strerror(-rc));
     } else {
+        memcpy(taskstore_owner(t), hash, sizeof(hash)); /* only the hash is kept */
         json_t *body = task_json(mb, t);
         snprintf(tw->out.location, sizeof(tw->out.location), "/tasks/%s",
                  json_string_value(json_object_get(body, "id")));
+        json_object_set_new(body, "owner_token", json_string(token)); /* shown this once */
         task_outcome_set(&tw->out, 202, body);
     }
+    memset(token, 0, sizeof(token));
     return 1;
 }
 
@@ -89,7 +95,9 @@ static int mem_cancel(task_backend *b, const task_request *q, task_wait *tw)
     mem_backend *mb = (mem_backend *)b;
     task *t = find(mb, q, tw);
     if (!t) return 1;
-    if (taskstore_cancel(mb->ts, t) == -EALREADY)
+    if (!q->admin && !task_owner_eq(taskstore_owner(t), q->token_hash))
+        task_outcome_detail(&tw->out, 403, TASK_NOT_OWNER);
+    else if (taskstore_cancel(mb->ts, t) == -EALREADY)
         task_outcome_detail(&tw->out, 409, "task already finished");
     else
         task_outcome_set(&tw->out, 200, task_json(mb, t));

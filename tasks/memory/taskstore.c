@@ -46,6 +46,7 @@ struct task {
     uint64_t created_ns, started_ns, finished_ns; /* CLOCK_MONOTONIC; 0 = not yet */
     double created_wall;                          /* Unix seconds at created_ns */
     int error;                                    /* failed: negative errno */
+    uint8_t owner[TASK_OWNER_HASH_BYTES];         /* SHA-256 of the owner token */
     task_run run; /* its work: a timer or an executor job (tasks/run.h) */
     /* store bookkeeping */
     list_node waiters; /* task_waiter.link_, the latest first */
@@ -357,6 +358,11 @@ void taskstore_unwatch(task_waiter *w)
 const char *taskstore_id(const task *t)
 {
     return t->id;
+}
+
+uint8_t *taskstore_owner(task *t)
+{
+    return t->owner;
 }
 
 static double usec_round(double s)

@@ -16,6 +16,7 @@
 #include "executor.h"
 #include "list.h"
 #include "loop.h"
+#include "owner.h"
 #include "run.h"
 #include "task.h"
 
@@ -96,6 +97,10 @@ void taskstore_unwatch(task_waiter *w);
 
 /* The id of t: 32 lowercase hex characters, valid while t is in the store. */
 const char *taskstore_id(const task *t);
+
+/* The SHA-256 of t's owner token (owner.h): all zero until the caller sets
+ * it after taskstore_create(); valid, and writable, while t is in the store. */
+uint8_t *taskstore_owner(task *t);
 
 /* Fills *v with the current state of t. */
 void taskstore_view(taskstore *ts, task *t, task_view *v);

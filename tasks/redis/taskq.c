@@ -361,6 +361,12 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s)
                             "kind",
                             s->kind == TASK_IO ? "io" : "cpu"};
     int argc = 14;
+    char token[TASK_OWNER_TOKEN_LEN + 1], owner[TASK_OWNER_HASH_HEX + 1];
+    uint8_t hash[TASK_OWNER_HASH_BYTES];
+    if (task_owner_new(token, hash) < 0) return -1;
+    task_owner_hex(hash, owner); /* Redis keeps the hash only */
+    argv[argc++] = "owner";
+    argv[argc++] = owner;
     task_view v = {.spec = *s, .status = TASK_QUEUED, .created_at = strtod(now, NULL)};
     if (s->kind == TASK_IO) {
         fmt_num(v1, sizeof(v1), s->delay);
@@ -380,7 +386,9 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s)
             argv[argc++] = v3;
         }
     }
-    op->last = task_view_json(&v, op->id); /* the 202 body */
+    op->last = task_view_json(&v, op->id);                            /* the 202 body */
+    json_object_set_new(op->last, "owner_token", json_string(token)); /* shown this once */
+    memset(token, 0, sizeof(token));
     return op_send(op, on_created, argc, argv);
 }
 
@@ -406,7 +414,7 @@ static void on_cancelled(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
-static int cancel_start(taskq *q, tq_op *op)
+static int cancel_send(taskq *q, tq_op *op)
 {
     char now[32], ttl[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
     tq_now(now, sizeof(now));
@@ -416,6 +424,57 @@ static int cancel_start(taskq *q, tq_op *op)
                           TQ_STREAM[TQ_IO], now,           ttl, TQ_CHANNEL, op->id,
                           TQ_GROUP};
     return op_send(op, on_cancelled, 11, argv);
+}
+
+/* What the HMGET status owner of a DELETE says: 0 when the presented token
+ * is the owner's, else the answer's status and detail. No task is 404; an
+ * owner field that is missing or no hash (garbage read back) is 403: only
+ * the admin token cancels that task; another token's hash is 403. */
+static unsigned owner_check(const tq_op *op, const redisReply *rep, const char **detail)
+{
+    uint8_t stored[TASK_OWNER_HASH_BYTES];
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        *detail = UNAVAILABLE;
+        return 503;
+    }
+    const redisReply *status = rep->element[0], *owner = rep->element[1];
+    if (status->type != REDIS_REPLY_STRING) {
+        *detail = "Not Found";
+        return 404;
+    }
+    if (owner->type != REDIS_REPLY_STRING || owner->len != TASK_OWNER_HASH_HEX ||
+        task_owner_parse(owner->str, stored) < 0) {
+        *detail = "the task's record holds no valid owner: only the admin token can cancel it";
+        return 403;
+    }
+    if (!task_owner_eq(stored, op->token_hash)) {
+        *detail = TASK_NOT_OWNER;
+        return 403;
+    }
+    return 0;
+}
+
+/* The owner check came back: the owner's DELETE goes on to the cancel. */
+static void on_owner(redisAsyncContext *ac, void *reply, void *priv)
+{
+    tq_op *op = priv;
+    redisReply *rep = reply;
+    const char *detail = UNAVAILABLE;
+    (void)ac;
+    if (!op_reply(op, rep)) return;
+    unsigned status = owner_check(op, rep, &detail);
+    if (status == 0 && cancel_send(op->q, op) < 0) status = 503;
+    if (status) op_detail(op, status, detail);
+}
+
+/* DELETE: the admin cancels at once; anyone else first shows the owner's token. */
+static int cancel_start(taskq *q, tq_op *op)
+{
+    if (op->admin) return cancel_send(q, op);
+    char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
+    snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
+    const char *argv[] = {"HMGET", key, "status", "owner"};
+    return op_send(op, on_owner, 4, argv);
 }
 
 /* GET /tasks */
@@ -485,6 +544,8 @@ int taskq_start(taskq *q, const task_request *r, task_wait *tw)
         break;
     case TASK_OP_CANCEL:
         memcpy(op->id, r->id, TASK_ID_LEN + 1);
+        op->admin = r->admin;
+        memcpy(op->token_hash, r->token_hash, sizeof(op->token_hash));
         rc = cancel_start(q, op);
         break;
     default:

@@ -7,7 +7,9 @@
  *
  * Redis layout (one standalone Redis, every replica the same):
  *   iocpu:task:<id>   hash: the task (spec, status, times, result, attempts,
- *                     runner, stream entry); EXPIREs --task-ttl after it ends
+ *                     runner, stream entry, owner: the SHA-256 of its owner
+ *                     token in hex, never the token); EXPIREs --task-ttl after
+ *                     it ends
  *   iocpu:jobs:cpu    stream of CPU jobs, consumer group "iocpu"
  *   iocpu:jobs:io     stream of IO jobs, consumer group "iocpu"
  *   iocpu:tasks       sorted set of ids by creation time (GET /tasks)
@@ -53,7 +55,9 @@ struct tq_op {
     int waiting;   /* in the waiter table, timer armed */
     int expired;   /* the wait is over: answer with the next fetch */
     int timed_out; /* --redis-timeout passed before the reply: answered 503 */
-    json_t *last;  /* the task as last fetched (waiting) */
+    int admin;     /* cancel: the admin token was presented */
+    uint8_t token_hash[TASK_OWNER_HASH_BYTES]; /* cancel: the presented token's SHA-256 */
+    json_t *last;                              /* the task as last fetched (waiting) */
     timer tm;
     timer cmd_tm;    /* armed while a command is in flight: --redis-timeout */
     list_node wlink; /* in its waiter table bucket while waiting */

@@ -300,6 +300,75 @@ Test(config, redis_urls_with_credentials)
     cr_assert_eq(parse(&c, &s, ARGS("--redis-password-file", path)), -1, "a missing file");
 }
 
+/* Writes text to a new temp file; its path in path (a mkstemp template). */
+static void temp_file(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+Test(config, admin_token_from_a_file_or_the_environment_never_shown)
+{
+    config c;
+    streams s;
+    config_defaults(&c);
+    unsetenv("IOCPU_ADMIN_TOKEN");
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "1")), 0);
+    cr_assert_str_empty(c.admin_token, "none by default: listing is off");
+
+    setenv("IOCPU_ADMIN_TOKEN", "env-token-0123456789", 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "1")), 0);
+    cr_assert_str_eq(c.admin_token, "env-token-0123456789");
+    char path[] = "/tmp/iocpu-admin-XXXXXX";
+    temp_file(path, "file-token-0123456789/+=\nsecond line\n");
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--admin-token-file", path)), 0);
+    cr_assert_str_eq(c.admin_token, "file-token-0123456789/+=", "the file wins over the env");
+    unlink(path);
+    config_defaults(&c);
+    setenv("IOCPU_ADMIN_TOKEN_FILE", path, 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "1")), -1, "a missing file (from the env)");
+    unsetenv("IOCPU_ADMIN_TOKEN_FILE");
+
+    /* too short, a byte a bearer token cannot carry, padding in the middle, empty */
+    const char *bad[] = {"short-token-123",   "has space 0123456789", "abc=def0123456789abc",
+                         "=================", "token\"0123456789abc", ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char file[] = "/tmp/iocpu-admin-XXXXXX", text[64];
+        snprintf(text, sizeof(text), "%s\n", bad[i]);
+        temp_file(file, text);
+        config_defaults(&c);
+        cr_assert_eq(parse(&c, &s, ARGS("--admin-token-file", file)), -1, "'%s'", bad[i]);
+        cr_assert_str_empty(c.admin_token);
+        if (bad[i][0]) cr_assert_null(strstr(s.err_text, bad[i]), "echoed: %s", s.err_text);
+        unlink(file);
+        if (!bad[i][0]) continue; /* an empty variable is no token */
+        setenv("IOCPU_ADMIN_TOKEN", bad[i], 1);
+        config_defaults(&c);
+        cr_assert_eq(parse(&c, &s, ARGS("--port", "1")), -1, "env '%s'", bad[i]);
+        cr_assert_null(strstr(s.err_text, bad[i]), "echoed: %s", s.err_text);
+    }
+    char longer[300];
+    memset(longer, 'a', 256);
+    longer[256] = '\0';
+    setenv("IOCPU_ADMIN_TOKEN", longer, 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "1")), -1, "256 bytes is too long");
+    longer[255] = '\0';
+    setenv("IOCPU_ADMIN_TOKEN", longer, 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--port", "1")), 0, "255 bytes is not");
+    unsetenv("IOCPU_ADMIN_TOKEN");
+    const char *flags[] = {"--admin-token", "--admin-token=x0123456789abcdefg", "--admin"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(parse(&c, &s, ARGS(flags[i], "x0123456789abcdefg")), -1,
+                     "%s: no flag takes the token itself (it would show in ps)", flags[i]);
+        cr_assert_null(strstr(s.err_text, "x0123456789abcdefg"), "echoed: %s", s.err_text);
+        cr_assert(strstr(s.err_text, "IOCPU_ADMIN_TOKEN"), "%s", s.err_text);
+    }
+}
+
 Test(config, bad_flag_values_are_rejected_not_clamped)
 {
     config fresh;

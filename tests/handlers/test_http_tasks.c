@@ -43,15 +43,36 @@ static json_int_t inum(json_t *o, const char *k)
     return json_integer_value(json_object_get(o, k));
 }
 
-/* POSTs body to /tasks, expects 202, copies the id out; returns the response. */
+/* The owner tokens of the tasks this test created (each test is a process). */
+static struct {
+    char id[33], token[65];
+} owners[64];
+static size_t nowners;
+
+/* The owner token of id, or a well-formed token that owns nothing. */
+static const char *owner_of(const char *id)
+{
+    for (size_t i = 0; i < nowners; i++)
+        if (!strcmp(owners[i].id, id)) return owners[i].token;
+    return "0000000000000000000000000000000000000000000000000000000000000000";
+}
+
+/* POSTs body to /tasks, expects 202, copies the id out (and keeps its owner
+ * token for delete_task); returns the response. */
 static void create(const char *body, char id[33], http_res *r)
 {
     http_do(&ts, "POST", "/tasks", body, r);
     cr_assert_eq(r->status, 202, "%s -> %ld %s", body, r->status, r->body);
-    const char *got = str(r->json, "id");
+    const char *got = str(r->json, "id"), *token = str(r->json, "owner_token");
     cr_assert_not_null(got, "%s", r->body);
     cr_assert_eq(strlen(got), 32, "%s", got);
+    cr_assert(token && strlen(token) == 64 && strspn(token, "0123456789abcdef") == 64, "%s",
+              r->body);
     strcpy(id, got);
+    if (nowners < sizeof(owners) / sizeof(owners[0])) {
+        strcpy(owners[nowners].id, got);
+        strcpy(owners[nowners++].token, token);
+    }
 }
 
 static void create_id(const char *body, char id[33])
@@ -69,11 +90,18 @@ static void get_task(const char *id, const char *query, http_res *r)
     http_get(&ts, path, r);
 }
 
-static void delete_task(const char *id, http_res *r)
+/* DELETE /tasks/<id> with token (NULL: no Authorization). */
+static void delete_as(const char *id, const char *token, http_res *r)
 {
     char path[256];
     snprintf(path, sizeof(path), "/tasks/%s", id);
-    http_do(&ts, "DELETE", path, NULL, r);
+    http_do_auth(&ts, "DELETE", path, NULL, token, r);
+}
+
+/* DELETE /tasks/<id> as its owner. */
+static void delete_task(const char *id, http_res *r)
+{
+    delete_as(id, owner_of(id), r);
 }
 
 /* Polls the task until its status is `want` (5 s at most). */
@@ -191,7 +219,7 @@ static void expect_422(const char *method, const char *path, const char *body,
                        const char *const loc[], size_t nloc, const char *type)
 {
     http_res r;
-    http_do(&ts, method, path, body, &r);
+    http_do_auth(&ts, method, path, body, TEST_ADMIN_TOKEN, &r); /* GET /tasks needs it */
     cr_assert_eq(r.status, 422, "%s -> %ld %s", body ? body : path, r.status, r.body);
     json_t *e = json_array_get(json_object_get(r.json, "detail"), 0);
     json_t *l = json_object_get(e, "loc");
@@ -257,7 +285,7 @@ Test(http_tasks, every_bad_body_is_a_422_with_its_loc)
     http_do(&ts, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":-1,\"x\":1}", &r);
     cr_assert_eq(json_array_size(json_object_get(r.json, "detail")), 2, "every error: %s", r.body);
     http_res_free(&r);
-    http_get(&ts, "/tasks", &r);
+    http_get_admin(&ts, "/tasks", &r);
     cr_assert_eq(inum(r.json, "count"), 0, "no bad body created a task: %s", r.body);
     http_res_free(&r);
 }
@@ -553,7 +581,7 @@ Test(http_tasks, list_is_newest_first)
     for (int i = 0; i < 3; i++)
         create_id("{\"kind\":\"io\",\"delay\":30}", ids[i]);
     http_res r;
-    http_get(&ts, "/tasks?limit=2", &r);
+    http_get_admin(&ts, "/tasks?limit=2", &r);
     cr_assert_eq(r.status, 200);
     cr_assert_eq(inum(r.json, "count"), 2, "%s", r.body);
     cr_assert_eq(inum(r.json, "total"), 3);
@@ -563,7 +591,7 @@ Test(http_tasks, list_is_newest_first)
     cr_assert_str_eq(str(json_array_get(tasks, 1), "id"), ids[1]);
     cr_assert_str_eq(str(json_array_get(tasks, 0), "status"), "running");
     http_res_free(&r);
-    http_get(&ts, "/tasks", &r);
+    http_get_admin(&ts, "/tasks", &r);
     cr_assert_eq(inum(r.json, "count"), 3);
     cr_assert_str_eq(str(json_array_get(json_object_get(r.json, "tasks"), 2), "id"), ids[0]);
     http_res_free(&r);
@@ -622,7 +650,7 @@ Test(http_tasks_limits, full_executor_queue_is_503, .timeout = 60)
     get_task(b, "?wait=30", &r);
     cr_assert_str_eq(str(r.json, "status"), "done", "the queued one was not lost: %s", r.body);
     http_res_free(&r);
-    http_get(&ts, "/tasks", &r);
+    http_get_admin(&ts, "/tasks", &r);
     cr_assert_eq(inum(r.json, "total"), 2, "the refused task was not stored");
     http_res_free(&r);
     ts_stop(&ts);
@@ -647,7 +675,7 @@ Test(http_tasks_limits, finished_tasks_beyond_keep_are_forgotten, .timeout = 60)
     double t0 = now_secs();
     json_int_t total;
     for (;;) {
-        http_get(&ts, "/tasks", &r);
+        http_get_admin(&ts, "/tasks", &r);
         total = inum(r.json, "total");
         http_res_free(&r);
         if (total == 2 || now_secs() - t0 > 5) break;
@@ -692,6 +720,241 @@ Test(http_tasks_limits, finished_tasks_are_forgotten_after_the_ttl, .timeout = 6
     cr_assert_eq(r.status, 200, "a running task is never forgotten");
     http_res_free(&r);
     ts_stop(&ts);
+}
+
+/* --- who can do what: owner tokens and the admin token --------------------------- */
+
+/* A 401 with WWW-Authenticate: Bearer, or a 403, with this detail. */
+static void expect_refused(const http_res *r, long status, const char *detail)
+{
+    cr_assert_eq(r->status, status, "%ld %s", r->status, r->body);
+    cr_assert_str_eq(str(r->json, "detail"), detail, "%s", r->body);
+    char v[64];
+    if (status == 401) {
+        cr_assert_eq(http_header(r, "WWW-Authenticate", v, sizeof(v)), 0);
+        cr_assert_str_eq(v, "Bearer realm=\"iocpu\"");
+    }
+}
+
+Test(http_tasks, the_owner_token_is_shown_once)
+{
+    http_res r;
+    char id[33], token[65];
+    create("{\"kind\":\"io\",\"delay\":0.2}", id, &r);
+    strcpy(token, str(r.json, "owner_token"));
+    http_res_free(&r);
+    char other[33];
+    create_id("{\"kind\":\"io\",\"delay\":0.2}", other);
+    cr_assert_str_neq(owner_of(other), token, "each task has its own token");
+    const char *paths[] = {"", "?wait=5"};
+    for (int i = 0; i < 2; i++) {
+        get_task(id, paths[i], &r);
+        cr_assert_eq(r.status, 200);
+        cr_assert_null(json_object_get(r.json, "owner_token"), "%s", r.body);
+        cr_assert_null(strstr(r.body, token), "%s", r.body);
+        http_res_free(&r);
+    }
+    http_get_admin(&ts, "/tasks", &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_null(strstr(r.body, token), "not even to the admin: %s", r.body);
+    cr_assert_null(strstr(r.body, "owner"), "%s", r.body);
+    http_res_free(&r);
+}
+
+Test(http_tasks, delete_needs_the_owner_token)
+{
+    char a[33], b[33];
+    create_id("{\"kind\":\"io\",\"delay\":30}", a);
+    create_id("{\"kind\":\"io\",\"delay\":30}", b);
+    http_res r;
+    delete_as(a, NULL, &r);
+    expect_refused(&r, 401, "Not authenticated");
+    http_res_free(&r);
+    char path[128], hdr[160];
+    snprintf(path, sizeof(path), "/tasks/%s", a);
+    const char *bad[] = {"Basic dXNlcjpwYXNz", "Bearer",     "Bearer ",
+                         "Bearer a b",         "Bearer a=b", "Token abc"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(hdr, sizeof(hdr), "Authorization: %s", bad[i]);
+        http_res_free(&r);
+        http_do_hdr(&ts, "DELETE", path, NULL, hdr, &r);
+        expect_refused(&r, 401, "invalid Authorization header: expected Bearer <token>");
+    }
+    http_res_free(&r);
+    delete_as(a, owner_of(b), &r); /* another task's owner */
+    expect_refused(&r, 403, "the token does not own this task");
+    http_res_free(&r);
+    delete_as(a, "not-the-token", &r);
+    expect_refused(&r, 403, "the token does not own this task");
+    http_res_free(&r);
+    get_task(a, "", &r);
+    cr_assert_str_eq(str(r.json, "status"), "running", "a refused DELETE cancels nothing");
+    http_res_free(&r);
+    delete_task(a, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(str(r.json, "status"), "cancelled");
+    http_res_free(&r);
+    delete_as(a, owner_of(b), &r);
+    expect_refused(&r, 403, "the token does not own this task"); /* before its state shows */
+    http_res_free(&r);
+    delete_as(b, TEST_ADMIN_TOKEN, &r);
+    cr_assert_eq(r.status, 200, "the admin cancels any task: %s", r.body);
+    http_res_free(&r);
+}
+
+Test(http_tasks, the_list_needs_the_admin_token)
+{
+    char id[33];
+    create_id("{\"kind\":\"io\",\"delay\":30}", id);
+    http_res r;
+    http_get(&ts, "/tasks", &r);
+    expect_refused(&r, 401, "Not authenticated");
+    http_res_free(&r);
+    http_do_auth(&ts, NULL, "/tasks", NULL, owner_of(id), &r);
+    expect_refused(&r, 403, "only the admin token lists tasks");
+    http_res_free(&r);
+    http_do_auth(&ts, NULL, "/tasks", NULL, TEST_ADMIN_TOKEN "x", &r);
+    expect_refused(&r, 403, "only the admin token lists tasks");
+    http_res_free(&r);
+    http_do_auth(&ts, NULL, "/tasks?limit=x", NULL, NULL, &r);
+    expect_refused(&r, 401, "Not authenticated"); /* nothing is validated for a stranger */
+    http_res_free(&r);
+    http_get_admin(&ts, "/tasks", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(inum(r.json, "count"), 1);
+    http_res_free(&r);
+}
+
+static void no_admin(config *c)
+{
+    c->admin_token[0] = '\0';
+}
+
+Test(tasks_owner, without_an_admin_token_listing_is_off)
+{
+    ts_start(&ts, no_admin);
+    char id[33];
+    create_id("{\"kind\":\"io\",\"delay\":30}", id);
+    http_res r;
+    const char *tokens[] = {NULL, TEST_ADMIN_TOKEN, owner_of(id)};
+    for (int i = 0; i < 3; i++) {
+        http_do_auth(&ts, NULL, "/tasks", NULL, tokens[i], &r);
+        expect_refused(&r, 403, "listing tasks is off: the server has no admin token");
+        http_res_free(&r);
+    }
+    delete_as(id, TEST_ADMIN_TOKEN, &r);
+    expect_refused(&r, 403, "the token does not own this task");
+    http_res_free(&r);
+    delete_task(id, &r);
+    cr_assert_eq(r.status, 200, "the owner still cancels: %s", r.body);
+    http_res_free(&r);
+    ts_stop(&ts);
+}
+
+static const char *admin_file;
+
+/* The admin token as the operator gives it: IOCPU_ADMIN_TOKEN, or a file. */
+static void admin_from_outside(config *c)
+{
+    const char *file[] = {"iocpu", "--admin-token-file", admin_file, NULL};
+    const char *none[] = {"iocpu", NULL};
+    c->admin_token[0] = '\0';
+    FILE *err = tmpfile();
+    int rc = admin_file ? config_parse(c, 3, (char **)file, stdout, err)
+                        : config_parse(c, 1, (char **)none, stdout, err);
+    fclose(err);
+    cr_assert_eq(rc, 0);
+    c->port = 0;
+}
+
+/* GET /tasks with token: its status. */
+static long list_status(const char *token)
+{
+    http_res r;
+    http_do_auth(&ts, NULL, "/tasks", NULL, token, &r);
+    long st = r.status;
+    http_res_free(&r);
+    return st;
+}
+
+Test(tasks_owner, the_admin_token_from_the_environment_or_a_file)
+{
+    setenv("IOCPU_ADMIN_TOKEN", "from-the-env-0123456789", 1);
+    admin_file = NULL;
+    ts_start(&ts, admin_from_outside);
+    cr_assert_eq(list_status("from-the-env-0123456789"), 200);
+    cr_assert_eq(list_status(TEST_ADMIN_TOKEN), 403);
+    ts_stop(&ts);
+
+    char path[] = "/tmp/iocpu-admin-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "from-the-file-0123456789\n", 25), 25);
+    close(fd);
+    admin_file = path; /* the file wins over the environment */
+    ts_start(&ts, admin_from_outside);
+    cr_assert_eq(list_status("from-the-file-0123456789"), 200);
+    cr_assert_eq(list_status("from-the-env-0123456789"), 403);
+    ts_stop(&ts);
+    unlink(path);
+    unsetenv("IOCPU_ADMIN_TOKEN");
+}
+
+static void access_log_on(config *c)
+{
+    c->access_log = 1;
+}
+
+/* Everything the server wrote to fd (a file it was redirected to). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+Test(tasks_owner, tokens_never_reach_the_logs)
+{
+    char out[] = "/tmp/iocpu-log-XXXXXX";
+    int fd = mkstemp(out);
+    cr_assert_geq(fd, 0);
+    fflush(stdout);
+    fflush(stderr);
+    int saved[2] = {dup(1), dup(2)};
+    dup2(fd, 1); /* the access log and the server's messages */
+    dup2(fd, 2);
+    ts_start(&ts, access_log_on);
+    char id[33], path[128];
+    create_id("{\"kind\":\"io\",\"delay\":30}", id);
+    http_res r;
+    delete_as(id, "a-wrong-token-that-must-not-be-logged", &r);
+    cr_assert_eq(r.status, 403);
+    http_res_free(&r);
+    http_get_admin(&ts, "/tasks", &r);
+    http_res_free(&r);
+    snprintf(path, sizeof(path), "/tasks/%s?token=%s", id, owner_of(id)); /* a client's slip */
+    http_get(&ts, path, &r);
+    http_res_free(&r);
+    delete_task(id, &r);
+    cr_assert_eq(r.status, 200);
+    http_res_free(&r);
+    ts_stop(&ts);
+    fflush(stdout);
+    dup2(saved[0], 1);
+    dup2(saved[1], 2);
+    close(fd);
+    const char *log = slurp(out);
+    unlink(out);
+    cr_assert(strstr(log, "\"method\":\"DELETE\"") && strstr(log, "\"status\":403"),
+              "the access log was on: %s", log);
+    cr_assert_null(strstr(log, owner_of(id)), "%s", log);
+    cr_assert_null(strstr(log, TEST_ADMIN_TOKEN), "%s", log);
+    cr_assert_null(strstr(log, "a-wrong-token"), "%s", log);
+    cr_assert_null(strstr(log, "Bearer"), "%s", log);
 }
 
 /* --- shutdown and configuration ------------------------------------------------ */

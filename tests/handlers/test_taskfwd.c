@@ -310,6 +310,38 @@ Test(taskfwd, create_comes_back_202_on_loop_1)
     env_stop();
 }
 
+/* A DELETE carries the hash of the token it presented, never the token; it
+ * is compared on loop 0, where the task's owner hash is. */
+Test(taskfwd, a_forwarded_cancel_is_checked_where_the_owner_hash_is)
+{
+    env_start(16);
+    asker k = {0};
+    ask(&k, create_io(30));
+    cr_assert(wait_flag(&k.calls, 1, 10));
+    cr_assert_eq(k.status, 202);
+    char id[TASK_PATH_ID_MAX], token[TASK_OWNER_TOKEN_LEN + 1];
+    snprintf(id, sizeof(id), "%s", body_str(&k, "id"));
+    snprintf(token, sizeof(token), "%s", body_str(&k, "owner_token"));
+    cr_assert_eq(strlen(token), TASK_OWNER_TOKEN_LEN, "the token came back to loop 1");
+    task_request c = {.op = TASK_OP_CANCEL};
+    snprintf(c.id, sizeof(c.id), "%s", id);
+    task_owner_hash("someone else", 12, c.token_hash);
+    asker d = {0};
+    ask(&d, c);
+    cr_assert(wait_flag(&d.calls, 1, 10));
+    cr_assert_eq(d.status, 403);
+    cr_assert_str_eq(body_str(&d, "detail"), TASK_NOT_OWNER);
+    cr_assert(on_loop1(&d));
+    task_owner_hash(token, strlen(token), c.token_hash);
+    ask(&d, c);
+    cr_assert(wait_flag(&d.calls, 1, 10));
+    cr_assert_eq(d.status, 200);
+    cr_assert_str_eq(body_str(&d, "status"), "cancelled");
+    asker_free(&d);
+    asker_free(&k);
+    env_stop();
+}
+
 Test(taskfwd, unknown_id_comes_back_404)
 {
     env_start(16);

@@ -77,6 +77,7 @@ void ts_start(test_server *t, void (*cfg_edit)(config *c))
     config_defaults(&t->cfg);
     t->cfg.port = 0;
     t->cfg.workers = 2;
+    strcpy(t->cfg.admin_token, TEST_ADMIN_TOKEN);
     if (cfg_edit) cfg_edit(&t->cfg);
     int rc = server_new(&t->s, &t->cfg, handlers_all());
     cr_assert_eq(rc, 0, "server_new failed: %d", rc);
@@ -172,6 +173,25 @@ int http_do(const test_server *t, const char *method, const char *path, const ch
 int http_get(const test_server *t, const char *path, http_res *res)
 {
     return http_do(t, NULL, path, NULL, res);
+}
+
+int http_do_auth(const test_server *t, const char *method, const char *path, const char *body,
+                 const char *token, http_res *res)
+{
+    char hdr[512];
+    if (token) snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
+    return perform(t, method, path, body, -1, token ? hdr : NULL, res);
+}
+
+int http_do_hdr(const test_server *t, const char *method, const char *path, const char *body,
+                const char *header, http_res *res)
+{
+    return perform(t, method, path, body, -1, header, res);
+}
+
+int http_get_admin(const test_server *t, const char *path, http_res *res)
+{
+    return http_do_auth(t, NULL, path, NULL, TEST_ADMIN_TOKEN, res);
 }
 
 void http_res_free(http_res *res)

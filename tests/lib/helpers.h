@@ -22,7 +22,11 @@ typedef struct test_server {
     config cfg;
 } test_server;
 
-/* Defaults with port 0 and 2 workers; then cfg_edit (may be NULL) adjusts. */
+/* The admin token every test server has unless its cfg_edit clears it. */
+#define TEST_ADMIN_TOKEN "test-admin-token-0123456789abcdef"
+
+/* Defaults with port 0, 2 workers and TEST_ADMIN_TOKEN; then cfg_edit (may
+ * be NULL) adjusts. */
 void ts_start(test_server *t, void (*cfg_edit)(config *c));
 /* Waits (bounded) for t's loop thread to return by itself (a drain); 1 if
  * it did (the thread is then joined), 0 after secs. */
@@ -43,6 +47,14 @@ typedef struct http_res {
 int http_do(const test_server *t, const char *method, const char *path, const char *body,
             http_res *res);
 int http_get(const test_server *t, const char *path, http_res *res);
+/* http_do with "Authorization: Bearer <token>" (token NULL: none). */
+int http_do_auth(const test_server *t, const char *method, const char *path, const char *body,
+                 const char *token, http_res *res);
+/* http_do with one raw header line ("Name: value") or NULL. */
+int http_do_hdr(const test_server *t, const char *method, const char *path, const char *body,
+                const char *header, http_res *res);
+/* GET path with the admin token (GET /tasks). */
+int http_get_admin(const test_server *t, const char *path, http_res *res);
 void http_res_free(http_res *res);
 /* Value of a response header (case-insensitive name), copied into out; 0 or -1. */
 int http_header(const http_res *res, const char *name, char *out, size_t outlen);

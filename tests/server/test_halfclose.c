@@ -99,7 +99,7 @@ Test(halfclose, no_task_is_lost_when_its_answer_is)
     unlink(logname);
     found = collect_ids(log, "created /tasks/", ids, found, 2 * N);
     http_res r;
-    cr_assert_eq(http_get(&ts, "/tasks?limit=100", &r), 0);
+    cr_assert_eq(http_get_admin(&ts, "/tasks?limit=100", &r), 0);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "total")), N, "%s", r.body);
     cr_assert_eq(found, (size_t)N, "tasks found in answers or the log: %zu of %d\n%s", found, N,
                  log);

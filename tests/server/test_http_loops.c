@@ -45,13 +45,17 @@ static int loop_of(const http_res *r)
     return http_header(r, "X-Iocpu-Loop", v, sizeof(v)) == 0 ? atoi(v) : -1;
 }
 
+/* The bearer token expect() and on_both_loops() send (NULL: none). */
+static const char *auth;
+
 /* GET/DELETE/POST on a new connection (each call is one); asserts the status
  * and records which loop answered in seen[]. */
 static void expect(const char *method, const char *path, const char *body, long status, int seen[2],
                    http_res *out)
 {
     http_res r;
-    cr_assert_eq(http_do(&ts, method, path, body, &r), 0, "%s %s: transport error", method, path);
+    cr_assert_eq(http_do_auth(&ts, method, path, body, auth, &r), 0, "%s %s: transport error",
+                 method, path);
     cr_assert_eq(r.status, status, "%s %s: %ld %s", method ? method : "GET", path, r.status,
                  r.body);
     int l = loop_of(&r);
@@ -157,13 +161,18 @@ Test(loops, every_endpoint_on_every_loop, .timeout = 120)
     on_both_loops("POST", "/tasks", "{\"kind\":\"io\",\"delay\":0}", 202, "\"id\"");
     on_both_loops("POST", "/tasks", "{\"kind\":\"cpu\",\"iterations\":1000}", 202, "\"id\"");
     on_both_loops("POST", "/tasks", "{\"kind\":\"io\",\"delay\":-1}", 422, "greater_than_equal");
+    on_both_loops(NULL, "/tasks?limit=3", NULL, 401, "Not authenticated");
+    auth = TEST_ADMIN_TOKEN;
     on_both_loops(NULL, "/tasks?limit=3", NULL, 200, "\"count\":3");
     on_both_loops(NULL, "/tasks/0123456789abcdef0123456789abcdef", NULL, 404, "Not Found");
     on_both_loops("DELETE", "/tasks/0123456789abcdef0123456789abcdef", NULL, 404, "Not Found");
+    auth = NULL;
     ts_stop(&ts);
 }
 
-/* POSTs a task, returns its id (static buffer). */
+static char owner_token[80]; /* of the task create() made last */
+
+/* POSTs a task, returns its id (static buffer); its owner token in owner_token. */
 static const char *create(const char *body)
 {
     static char id[80];
@@ -171,6 +180,8 @@ static const char *create(const char *body)
     cr_assert_eq(http_do(&ts, "POST", "/tasks", body, &r), 0);
     cr_assert_eq(r.status, 202, "%s", r.body);
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r.json, "id")));
+    snprintf(owner_token, sizeof(owner_token), "%s",
+             json_string_value(json_object_get(r.json, "owner_token")));
     http_res_free(&r);
     return id;
 }
@@ -184,9 +195,20 @@ Test(loops, task_lifecycle_through_both_loops, .timeout = 60)
     for (int i = 0; i < 200 && (!seen[0] || !seen[1]); i++)
         expect(NULL, path, NULL, 200, seen, NULL);
     cr_assert(seen[0] && seen[1]);
+    /* the token is checked on loop 0, where its hash is: a forwarded DELETE
+     * without it or with another's is refused from either loop */
+    char mine[80];
+    snprintf(mine, sizeof(mine), "%s", owner_token);
+    on_both_loops("DELETE", path, NULL, 401, "Not authenticated");
+    create("{\"kind\":\"io\",\"delay\":30}");
+    auth = owner_token; /* the other task's */
+    on_both_loops("DELETE", path, NULL, 403, "the token does not own this task");
+    on_both_loops(NULL, path, NULL, 200, "\"status\":\"running\"");
     /* cancel from whichever loop; then 409 from every loop */
+    auth = mine;
     expect("DELETE", path, NULL, 200, seen, NULL);
     on_both_loops("DELETE", path, NULL, 409, "task already finished");
+    auth = NULL;
     on_both_loops(NULL, path, NULL, 200, "\"status\":\"cancelled\"");
     ts_stop(&ts);
 }
@@ -324,7 +346,9 @@ Test(loops, replica_prefix_routes_and_never_aliases, .timeout = 60)
     on_both_loops(NULL, path, NULL, 404, "Not Found");
     snprintf(path, sizeof(path), "/tasks/r8-%s", hex);
     on_both_loops(NULL, path, NULL, 404, "Not Found");
+    auth = TEST_ADMIN_TOKEN;
     on_both_loops("DELETE", path, NULL, 404, "Not Found");
+    auth = NULL;
     snprintf(path, sizeof(path), "/tasks/r7%s", hex);
     on_both_loops(NULL, path, NULL, 404, "Not Found");
     ts_stop(&ts);

@@ -130,9 +130,10 @@ static task_request get_req(const char *id, double wait)
     return q;
 }
 
+/* A cancel by the admin (ownership has a test of its own). */
 static task_request cancel_req(const char *id)
 {
-    task_request q = {.op = TASK_OP_CANCEL};
+    task_request q = {.op = TASK_OP_CANCEL, .admin = 1};
     snprintf(q.id, sizeof(q.id), "%s", id);
     return q;
 }
@@ -276,6 +277,41 @@ Test(memory_backend, list_counts_and_totals)
     cr_assert_eq(json_integer_value(json_object_get(w.tw.out.body, "count")), 0);
     cr_assert_eq(json_array_size(json_object_get(w.tw.out.body, "tasks")), 0);
     cr_assert_eq(json_integer_value(json_object_get(w.tw.out.body, "total")), 3);
+    task_outcome_free(&w.tw.out);
+    env_stop(&e);
+}
+
+Test(memory_backend, only_the_owner_token_or_the_admin_cancels)
+{
+    env e;
+    env_start(&e);
+    task_request q = {.op = TASK_OP_CREATE, .spec = {.kind = TASK_IO, .delay = 30}};
+    waiter w;
+    cr_assert_eq(op_now(&e, &q, &w), 202);
+    char id[TASK_PATH_ID_MAX], token[TASK_OWNER_TOKEN_LEN + 1];
+    snprintf(id, sizeof(id), "%s", body_str(&w, "id"));
+    cr_assert_not_null(body_str(&w, "owner_token"), "the 202 shows the token");
+    snprintf(token, sizeof(token), "%s", body_str(&w, "owner_token"));
+    task_outcome_free(&w.tw.out);
+    q = get_req(id, 0);
+    cr_assert_eq(op_now(&e, &q, &w), 200);
+    cr_assert_null(json_object_get(w.tw.out.body, "owner_token"), "a GET never does");
+    task_outcome_free(&w.tw.out);
+
+    task_request c = {.op = TASK_OP_CANCEL}; /* a token hash of all zeros: none */
+    snprintf(c.id, sizeof(c.id), "%s", id);
+    cr_assert_eq(op_now(&e, &c, &w), 403);
+    cr_assert_str_eq(body_str(&w, "detail"), TASK_NOT_OWNER);
+    task_outcome_free(&w.tw.out);
+    char first = token[0];
+    token[0] = first == '0' ? '1' : '0'; /* one character off */
+    task_owner_hash(token, strlen(token), c.token_hash);
+    cr_assert_eq(op_now(&e, &c, &w), 403);
+    task_outcome_free(&w.tw.out);
+    token[0] = first;
+    task_owner_hash(token, strlen(token), c.token_hash);
+    cr_assert_eq(op_now(&e, &c, &w), 200, "the owner's token");
+    cr_assert_str_eq(body_str(&w, "status"), "cancelled");
     task_outcome_free(&w.tw.out);
     env_stop(&e);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "owner.h"
 #include "prom_check.h"
 
 /* --- a redis-server of our own ----------------------------------------------- */
@@ -171,16 +172,21 @@ static void wait_ready(const test_server *t, long want, double secs)
     cr_assert_fail("/readyz stayed %ld (wanted %ld) for %.1f s", got, want, secs);
 }
 
-/* POST /tasks body -> the new id (asserts 202). */
+static char g_token[80]; /* the owner token of the task create() made last */
+
+/* POST /tasks body -> the new id (asserts 202); its owner token in g_token. */
 static void create(const test_server *t, const char *body, char *id)
 {
     http_res res;
     http_do(t, "POST", "/tasks", body, &res);
     cr_assert_eq(res.status, 202, "POST /tasks %s: %ld %s", body, res.status, res.body);
     const char *s = json_string_value(json_object_get(res.json, "id"));
+    const char *tok = json_string_value(json_object_get(res.json, "owner_token"));
     cr_assert_not_null(s);
     cr_assert_eq(strlen(s), 32);
+    cr_assert(tok && strlen(tok) == 64, "%s", res.body);
     strcpy(id, s);
+    strcpy(g_token, tok);
     char loc[80];
     cr_assert_eq(http_header(&res, "Location", loc, sizeof(loc)), 0);
     cr_assert(strstr(loc, id));
@@ -338,6 +344,8 @@ Test(redis_tasks, await_and_cancel_from_any_replica)
 
     /* a wait that times out answers with the task still running */
     create(&s[0], "{\"kind\":\"cpu\",\"ms\":30000}", id);
+    char token[80];
+    strcpy(token, g_token);
     j = wait_status(&s[1], id, "running", 10);
     t0 = now_secs();
     json_t *w = get_task(&s[2], id, 0.5);
@@ -354,6 +362,12 @@ Test(redis_tasks, await_and_cancel_from_any_replica)
     char path[80];
     snprintf(path, sizeof(path), "/tasks/%s", id);
     http_do(&s[2], "DELETE", path, NULL, &res);
+    cr_assert_eq(res.status, 401, "no token: %s", res.body);
+    http_res_free(&res);
+    http_do_auth(&s[2], "DELETE", path, NULL, TEST_ADMIN_TOKEN "x", &res);
+    cr_assert_eq(res.status, 403, "another token: %s", res.body);
+    http_res_free(&res);
+    http_do_auth(&s[2], "DELETE", path, NULL, token, &res);
     cr_assert_eq(res.status, 200, "%s", res.body);
     cr_assert_str_eq(str(res.json, "status"), "cancelled");
     http_res_free(&res);
@@ -362,10 +376,10 @@ Test(redis_tasks, await_and_cancel_from_any_replica)
     j = get_task(&s[1], id, 0);
     cr_assert_str_eq(str(j, "status"), "cancelled");
     json_decref(j);
-    http_do(&s[1], "DELETE", path, NULL, &res);
+    http_do_auth(&s[1], "DELETE", path, NULL, token, &res);
     cr_assert_eq(res.status, 409);
     http_res_free(&res);
-    http_do(&s[1], "DELETE", "/tasks/0123456789abcdef0123456789abcdef", NULL, &res);
+    http_do_auth(&s[1], "DELETE", "/tasks/0123456789abcdef0123456789abcdef", NULL, token, &res);
     cr_assert_eq(res.status, 404);
     http_res_free(&res);
 
@@ -375,14 +389,14 @@ Test(redis_tasks, await_and_cancel_from_any_replica)
     char queued[40];
     create(&s[0], "{\"kind\":\"cpu\",\"ms\":50}", queued);
     snprintf(path, sizeof(path), "/tasks/%s", queued);
-    http_do(&s[1], "DELETE", path, NULL, &res);
+    http_do_auth(&s[1], "DELETE", path, NULL, g_token, &res);
     cr_assert_eq(res.status, 200, "%s", res.body);
     cr_assert_str_eq(str(res.json, "status"), "cancelled");
     cr_assert_null(json_object_get(res.json, "started_at"));
     http_res_free(&res);
 
     /* GET /tasks on any replica lists what every replica created */
-    http_get(&s[1], "/tasks?limit=3", &res);
+    http_get_admin(&s[1], "/tasks?limit=3", &res);
     cr_assert_eq(res.status, 200);
     cr_assert_eq(json_array_size(json_object_get(res.json, "tasks")), 3);
     cr_assert_str_eq(str(json_array_get(json_object_get(res.json, "tasks"), 0), "id"), queued);
@@ -585,7 +599,7 @@ Test(redis_tasks, stalled_redis_answers_503_within_the_timeout)
     json_t *j = get_task(&a, before, 5);
     cr_assert_str_eq(str(j, "status"), "done");
     json_decref(j);
-    http_get(&a, "/tasks?limit=10", &res); /* the one answered 503 was created once resumed */
+    http_get_admin(&a, "/tasks?limit=10", &res); /* the one answered 503 was created once resumed */
     cr_assert_eq(json_integer_value(json_object_get(res.json, "total")), 2, "%s", res.body);
     http_res_free(&res);
     ts_stop(&a);
@@ -695,6 +709,79 @@ Test(redis_tasks, garbage_read_back_from_redis_fails_the_task)
     json_t *t = get_task(&a, id, 10);
     cr_assert_str_eq(str(t, "status"), "done");
     json_decref(t);
+    ts_stop(&a);
+}
+
+/* One line of redis-cli's output for args (a shell-safe string), into out. */
+static void redis_cli_out(const char *args, char *out, size_t len)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s", rd.port, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    out[0] = '\0';
+    if (fgets(out, (int)len, p)) out[strcspn(out, "\n")] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s", cmd);
+}
+
+/* DELETE /tasks/<id> with token: the status, and the detail into detail. */
+static long delete_as(const test_server *t, const char *id, const char *token, char *detail)
+{
+    char path[80];
+    snprintf(path, sizeof(path), "/tasks/%s", id);
+    http_res res;
+    http_do_auth(t, "DELETE", path, NULL, token, &res);
+    const char *d = res.json ? str(res.json, "detail") : NULL;
+    snprintf(detail, 160, "%s", d ? d : "");
+    long st = res.status;
+    http_res_free(&res);
+    return st;
+}
+
+/* Redis keeps the owner token's SHA-256, never the token; an owner field
+ * that is not a hash (garbage, or none) is refused: only the admin cancels. */
+Test(redis_tasks, the_owner_is_kept_hashed_and_a_bad_hash_is_refused)
+{
+    test_server a;
+    replica(&a, "a");
+    char id[40], token[80], got[200], args[200], detail[160];
+    create(&a, "{\"kind\":\"io\",\"delay\":30}", id);
+    strcpy(token, g_token);
+    uint8_t h[TASK_OWNER_HASH_BYTES];
+    char want[TASK_OWNER_HASH_HEX + 1];
+    task_owner_hash(token, strlen(token), h);
+    task_owner_hex(h, want);
+    snprintf(args, sizeof(args), "HGET iocpu:task:%s owner", id);
+    redis_cli_out(args, got, sizeof(got));
+    cr_assert_str_eq(got, want, "the hash, not the token");
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d HGETALL iocpu:task:%s | grep -c %s", rd.port, id,
+             token);
+    cr_assert_neq(system(cmd), 0, "the token itself is nowhere in the record");
+
+    const char *bad[][2] = {{"HSET", " owner garbage"},
+                            {"HSET",
+                             " owner " /* upper case: not how it was written */
+                             "AB0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD"},
+                            {"HDEL", " owner"}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof(args), "%s iocpu:task:%s%s", bad[i][0], id, bad[i][1]);
+        redis_cli(args);
+        cr_assert_eq(delete_as(&a, id, token, detail), 403, "%s", args);
+        cr_assert(strstr(detail, "no valid owner"), "%s", detail);
+    }
+    json_t *t = get_task(&a, id, 0);
+    cr_assert_str_eq(str(t, "status"), "running", "a refused DELETE cancels nothing");
+    json_decref(t);
+    snprintf(args, sizeof(args), "HSET iocpu:task:%s owner %s", id, want);
+    redis_cli(args);
+    char other[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":30}", other);
+    cr_assert_eq(delete_as(&a, id, g_token, detail), 403, "another task's token");
+    cr_assert_str_eq(detail, "the token does not own this task");
+    cr_assert_eq(delete_as(&a, id, token, detail), 200, "its own: %s", detail);
+    cr_assert_eq(delete_as(&a, other, TEST_ADMIN_TOKEN, detail), 200, "the admin: %s", detail);
+    cr_assert_eq(delete_as(&a, other, NULL, detail), 401);
     ts_stop(&a);
 }
 
