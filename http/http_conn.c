@@ -52,8 +52,8 @@ static void refuse_early(http_conn *hc, unsigned status, const char *detail, uin
                      "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
                      "Content-Type: application/json\r\nServer-Timing: total;dur=%.3f\r\n"
                      "X-Iocpu-Loop: %s\r\n%sContent-Length: %d\r\n\r\n%s",
-                     status, reason, date, (double)(loop_now_ns() - t0) / 1e6,
-                     hc->app->index_text, replica, blen, body);
+                     status, reason, date, (double)(loop_now_ns() - t0) / 1e6, hc->app->index_text,
+                     replica, blen, body);
     /* a new connection's send buffer is empty: the answer goes out whole */
     if (n > 0) (void)send(hc->w.fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(hc->w.fd, SHUT_RDWR);
@@ -63,7 +63,7 @@ static void refuse_early(http_conn *hc, unsigned status, const char *detail, uin
 
 /* Bytes of a request's head are in the socket, not yet read by
  * libmicrohttpd: judge them (headscreen.h). Keeps hc in app->http.heads
- * while its head is incomplete, or while a new connection has sent nothing. */
+ * while its head is incomplete. */
 static headscreen_verdict screen(http_conn *hc)
 {
     app_http *h = &hc->app->http;
@@ -157,10 +157,10 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
         /* bytes sent before the accept: MHD reads them in this very
          * MHD_run(), before our epoll_wait could report them */
         int avail = 0;
-        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0)
-            http_conn_bytes(hc);
-        else if (hc->head.next_known) /* its first bytes: seen before MHD runs */
-            list_insert_tail(&a->http.heads, &hc->head_link);
+        /* (the listening sockets defer the accept until the first bytes are
+         * in: a connection that sent nothing for that long has its bytes
+         * judged when its socket reports them) */
+        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) http_conn_bytes(hc);
     }
     return hc;
 }
