@@ -619,7 +619,8 @@ static int charge(http_req *r, size_t total)
 }
 
 /* A refused body: 413 (over HTTP_BODY_MAX), 503 (over the budget), or 400 /
- * 501 for its Transfer-Encoding (detail says why); no handler runs. */
+ * 501 for its Transfer-Encoding, or 404 for any body sent to the admin
+ * listener (detail says why); no handler runs. */
 static enum MHD_Result refuse_body(http_req *r, unsigned status, const char *detail)
 {
     r->dispatched = 1;
@@ -650,7 +651,10 @@ static unsigned body_coming(http_req *r, const char *url, char *detail, size_t l
     const char *te =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (n <= 0 && !te) return 0;
-    if (r->admin) return 413; /* the admin listener takes no body: none of its budget */
+    if (r->admin) { /* no admin route takes a body: none of the budget, none read */
+        snprintf(detail, len, "Not Found");
+        return 404;
+    }
     unsigned bad = te ? reqlimits_transfer_encoding(te, detail, len) : 0;
     char allow[64];
     const router *table = r->app->router;
