@@ -103,11 +103,10 @@ void tq_owned_recheck(taskq *q)
 void tq_owned_free(taskq *q)
 {
     for (size_t b = 0; b < TQ_OWNED_BUCKETS; b++) {
-        list_node *n;
-        while ((n = list_first(&q->owned[b]))) {
-            list_remove(n);
+        list_node *n, *tmp;
+        list_foreach_safe (n, tmp, &q->owned[b])
             free(list_entry(n, owned, link));
-        }
+        list_init(&q->owned[b]);
     }
     task_quota_free(q->quota);
     q->quota = NULL;
