@@ -93,7 +93,7 @@ static const opt OPTS[] = {
     {"max-task-queue-per-client", "IOCPU_MAX_TASK_QUEUE_PER_CLIENT", T_LONG,
      OFF(max_tasks_per_client), 0, 1000000,
      "CPU tasks queued or running per client (IPv4 address, IPv6 /64); beyond it POST /tasks "
-     "gets 429; 0 = no limit (64)"},
+     "gets 429; 0 = no limit (256)"},
     {"task-share", "IOCPU_TASK_SHARE", T_DOUBLE, OFF(task_share), 0.01, 1,
      "share of the executor's workers and queue that CPU tasks may take; the rest stays for "
      "/cpu requests (0.75)"},
@@ -136,7 +136,7 @@ void config_defaults(config *c)
     c->redis_timeout = 3;
     c->header_timeout = 10;
     c->max_body_buffer = 16L << 20;
-    c->max_tasks_per_client = 64;
+    c->max_tasks_per_client = 256;
     c->task_share = 0.75;
     c->admin_port = 0;
     strcpy(c->admin_host, "127.0.0.1");

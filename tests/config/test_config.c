@@ -529,7 +529,7 @@ Test(config, fair_share_and_admin_listener)
 {
     config c;
     config_defaults(&c);
-    cr_assert_eq(c.max_tasks_per_client, 64);
+    cr_assert_eq(c.max_tasks_per_client, 256);
     cr_assert_eq(c.task_share, 0.75);
     cr_assert_eq(c.admin_port, 0, "no admin listener unless asked for");
     cr_assert_str_eq(c.admin_host, "127.0.0.1");
