@@ -248,3 +248,28 @@ Test(http_fairshare, an_admin_port_in_use_is_refused_with_the_reason)
     fclose(logf);
     close(fd);
 }
+
+/* SIGTERM's drain closes the main port; the admin listener stays, and its
+ * /readyz says 503 until the last request is done. */
+Test(http_fairshare, the_admin_listener_reports_a_drain)
+{
+    test_server ts;
+    admin_port_wanted = free_port();
+    ts_start(&ts, small_main_port);
+    test_server adm = admin_of(&ts);
+    http_async sleeper;
+    http_get_async(&sleeper, &ts, "/io/job?delay=2");
+    wait_loop_state(&adm, "suspended", 1, 10);
+    server_drain(ts.s);
+    double t0 = now_secs();
+    long got = 0;
+    while (now_secs() - t0 < 5 && (got = admin_get(&adm, "/readyz")) != 503)
+        usleep(10000);
+    cr_assert_eq(got, 503, "/readyz on the admin port during the drain");
+    cr_assert_eq(admin_get(&adm, "/healthz"), 200, "still alive while draining");
+    http_join(&sleeper);
+    cr_assert_eq(sleeper.res.status, 200, "the request in flight finished");
+    http_res_free(&sleeper.res);
+    cr_assert(ts_returned_within(&ts, 20), "the drain never ended");
+    server_free(ts.s);
+}
