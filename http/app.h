@@ -43,7 +43,8 @@ typedef struct app_http {
     struct MHD_Daemon *mhd;
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
     /* loop 0 with --admin-port: the admin listener's daemon (its own socket
-     * and connection limit; only routes marked `admin` answer there) */
+     * and connection limit; only the paths groups list in admin_paths answer
+     * there), NULL otherwise */
     struct MHD_Daemon *admin;
     loop_watcher admin_w;
     list_node reqs; /* every request in progress */

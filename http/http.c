@@ -152,11 +152,6 @@ const struct sockaddr *http_client_addr(http_req *r)
     return sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) ? sa : NULL;
 }
 
-int http_is_admin(http_req *r)
-{
-    return r->admin;
-}
-
 int http_aborted(http_req *r)
 {
     return r->aborted;

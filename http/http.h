@@ -34,8 +34,6 @@ const char *http_body(http_req *r, size_t *len);
 uint64_t http_start_ns(http_req *r);
 /* The client's address (AF_INET or AF_INET6), or NULL when unknown. */
 const struct sockaddr *http_client_addr(http_req *r);
-/* 1 when r came in through the admin listener (--admin-port). */
-int http_is_admin(http_req *r);
 
 /* Attaches handler state; free_fn(ctx) runs once when the request ends. */
 void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx));
