@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -93,6 +94,18 @@ static const opt OPTS[] = {
      "then the connection is closed; 0 = off (10)"},
     {"max-body-buffer", "IOCPU_MAX_BODY_BUFFER", T_LONG, OFF(max_body_buffer), 65536, 68719476736.0,
      "bytes of request bodies held at once (each loop its share); beyond it 503 (16777216)"},
+    {"max-task-queue-per-client", "IOCPU_MAX_TASK_QUEUE_PER_CLIENT", T_LONG,
+     OFF(max_tasks_per_client), 0, 1000000,
+     "CPU tasks queued or running per client (IPv4 address, IPv6 /64); beyond it POST /tasks "
+     "gets 429; 0 = no limit (256)"},
+    {"task-share", "IOCPU_TASK_SHARE", T_DOUBLE, OFF(task_share), 0.01, 1,
+     "share of the executor's workers and queue that CPU tasks may take; the rest stays for "
+     "/cpu requests (0.75)"},
+    {"admin-port", "IOCPU_ADMIN_PORT", T_LONG, OFF(admin_port), 0, 65535,
+     "port of the admin listener (/healthz, /readyz, /metrics, /loop on connections of its own); "
+     "0 = none (0)"},
+    {"admin-host", "IOCPU_ADMIN_HOST", T_STR, OFF(admin_host), 0, 0,
+     "address of the admin listener (default 127.0.0.1)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -127,6 +140,10 @@ void config_defaults(config *c)
     c->redis_timeout = 3;
     c->header_timeout = 10;
     c->max_body_buffer = 16L << 20;
+    c->max_tasks_per_client = 256;
+    c->task_share = 0.75;
+    c->admin_port = 0;
+    strcpy(c->admin_host, "127.0.0.1");
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
@@ -139,6 +156,14 @@ static int replica_id_ok(const char *v)
         if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
             return 0;
     return 1;
+}
+
+/* A numeric IPv4 or IPv6 address, or "localhost" (what the listener binds). */
+static int address_ok(const char *v)
+{
+    unsigned char a[sizeof(struct in6_addr)];
+    return !strcmp(v, "localhost") || inet_pton(AF_INET, v, a) == 1 ||
+           inet_pton(AF_INET6, v, a) == 1;
 }
 
 /* "memory" or a Redis URL (redisurl.h). */
@@ -158,6 +183,7 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
     case T_STR:
         if (o->off == OFF(replica_id)      ? !replica_id_ok(v)
             : o->off == OFF(tasks_backend) ? !tasks_backend_ok(v)
+            : o->off == OFF(admin_host)    ? !address_ok(v)
                                            : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);

@@ -16,6 +16,10 @@
  * thread, read by work() on a worker. Shutdown queues no marker job: under the lock it completes
  * every queued job as cancelled, flags the running ones, sets `stopping` and broadcasts; then it
  * joins.
+ * Background jobs (tasks) wait in a queue of their own, so that the jobs of
+ * requests never wait behind them for a worker kept for them: a worker takes
+ * the older of the two heads, the background one only while fewer than
+ * bg_max background jobs run (executor_set_reserve).
  */
 #define _GNU_SOURCE
 #include "executor.h"
@@ -47,10 +51,13 @@ typedef struct channel {
 struct executor {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    list_node queue; /* waiting jobs (executor_job.link_), oldest first */
+    list_node queue;    /* waiting jobs of requests (executor_job.link_), oldest first */
+    list_node bg_queue; /* waiting background jobs, oldest first */
     channel *chans;
     size_t nchans;
-    size_t queued, busy, queue_cap, nworkers;
+    size_t queued, busy, queue_cap, nworkers; /* queued and busy: every job */
+    size_t bg_queued, bg_busy;                /* of which background jobs */
+    size_t bg_queue_cap, bg_max;              /* what background jobs may take */
     uint64_t submitted, completed, rejected, cancelled;
     int stopping;
     int nice_delta;
@@ -79,13 +86,30 @@ static void unlink_queued(executor *ex, executor_job *j)
 {
     list_remove(&j->link_);
     ex->queued--;
+    if (j->background) ex->bg_queued--;
 }
 
-/* Called with mu held: the oldest waiting job, or NULL. */
+static executor_job *head_of(list_node *q)
+{
+    list_node *n = list_first(q);
+    return n ? list_entry(n, executor_job, link_) : NULL;
+}
+
+/* Called with mu held: a waiting job (any), or NULL. */
 static executor_job *first_queued(executor *ex)
 {
-    list_node *n = list_first(&ex->queue);
-    return n ? list_entry(n, executor_job, link_) : NULL;
+    executor_job *j = head_of(&ex->queue);
+    return j ? j : head_of(&ex->bg_queue);
+}
+
+/* Called with mu held: the job a free worker takes next, or NULL: the older
+ * head, a background one only while background jobs may have another worker. */
+static executor_job *next_job(executor *ex)
+{
+    executor_job *fg = head_of(&ex->queue);
+    executor_job *bg = ex->bg_busy < ex->bg_max ? head_of(&ex->bg_queue) : NULL;
+    if (!fg || !bg) return fg ? fg : bg;
+    return bg->queued_ns < fg->queued_ns ? bg : fg;
 }
 
 /* Called with mu held: appends j to its channel's completed list, waking that
@@ -115,15 +139,16 @@ static void *worker_main(void *p)
 
     pthread_mutex_lock(&ex->mu);
     for (;;) {
-        while (list_empty(&ex->queue) && !ex->stopping)
+        executor_job *j;
+        while (!(j = next_job(ex)) && !ex->stopping)
             pthread_cond_wait(&ex->cv, &ex->mu);
-        executor_job *j = first_queued(ex);
         if (!j) break; /* stopping and nothing queued */
         unlink_queued(ex, j);
         j->state_ = JOB_RUNNING;
         j->worker = a->index;
         a->current = j;
         ex->busy++;
+        ex->bg_busy += j->background != 0;
         pthread_mutex_unlock(&ex->mu);
 
         j->started_ns = mono_ns();
@@ -135,6 +160,7 @@ static void *worker_main(void *p)
         pthread_mutex_lock(&ex->mu);
         a->current = NULL;
         ex->busy--;
+        ex->bg_busy -= j->background != 0;
         ex->completed++;
         push_done(ex, j);
     }
@@ -162,7 +188,9 @@ int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int 
     executor *ex = calloc(1, sizeof(*ex));
     if (!ex) return -ENOMEM;
     list_init(&ex->queue);
-    ex->queue_cap = queue_cap;
+    list_init(&ex->bg_queue);
+    ex->queue_cap = ex->bg_queue_cap = queue_cap;
+    ex->bg_max = workers;
     ex->nice_delta = nice_delta;
     ex->threads = calloc(workers, sizeof(*ex->threads));
     ex->args = calloc(workers, sizeof(*ex->args));
@@ -233,11 +261,20 @@ void executor_free(executor *ex)
     free(ex);
 }
 
+void executor_set_reserve(executor *ex, size_t slots, size_t workers)
+{
+    pthread_mutex_lock(&ex->mu);
+    ex->bg_queue_cap = slots < ex->queue_cap ? ex->queue_cap - slots : 1;
+    ex->bg_max = workers < ex->nworkers ? ex->nworkers - workers : 1;
+    pthread_mutex_unlock(&ex->mu);
+}
+
 int executor_submit(executor *ex, executor_job *j)
 {
     if (j->channel >= ex->nchans) return -EINVAL; /* nchans never changes: no lock */
     pthread_mutex_lock(&ex->mu);
-    if (ex->queued >= ex->queue_cap || ex->stopping) {
+    if (ex->queued >= ex->queue_cap || ex->stopping ||
+        (j->background && ex->queued >= ex->bg_queue_cap)) {
         ex->rejected++;
         pthread_mutex_unlock(&ex->mu);
         return -EAGAIN;
@@ -247,8 +284,9 @@ int executor_submit(executor *ex, executor_job *j)
     j->started_ns = j->finished_ns = j->cpu_ns = 0;
     j->worker = -1;
     j->state_ = JOB_QUEUED;
-    list_insert_tail(&ex->queue, &j->link_);
+    list_insert_tail(j->background ? &ex->bg_queue : &ex->queue, &j->link_);
     ex->queued++;
+    ex->bg_queued += j->background != 0;
     ex->submitted++;
     pthread_cond_signal(&ex->cv);
     pthread_mutex_unlock(&ex->mu);
@@ -336,6 +374,10 @@ void executor_get_stats(executor *ex, executor_stats *st)
     st->queue_cap = ex->queue_cap;
     st->queued = ex->queued;
     st->busy = ex->busy;
+    st->bg_queued = ex->bg_queued;
+    st->bg_busy = ex->bg_busy;
+    st->bg_queue_cap = ex->bg_queue_cap;
+    st->bg_max = ex->bg_max;
     st->submitted = ex->submitted;
     st->completed = ex->completed;
     st->rejected = ex->rejected;

@@ -37,6 +37,10 @@ struct executor_job {
     /* the completion channel whose thread runs done() (0 unless the executor
      * was made with several); a job is cancelled from that thread too */
     unsigned channel;
+    /* 1: a background job (a task, nobody waits on the connection): it may
+     * not take the queue slots and workers kept for the others
+     * (executor_set_reserve); 0: a job a request waits for */
+    int background;
     /* public, read-only; work() must poll cancel at least every millisecond */
     atomic_int cancel;
     uint64_t queued_ns, started_ns, finished_ns; /* CLOCK_MONOTONIC */
@@ -50,6 +54,8 @@ struct executor_job {
 typedef struct executor_stats {
     size_t workers, queue_cap;
     size_t queued, busy;
+    size_t bg_queued, bg_busy;   /* of which background jobs */
+    size_t bg_queue_cap, bg_max; /* what background jobs may take (executor_set_reserve) */
     uint64_t submitted, completed, rejected, cancelled;
 } executor_stats;
 
@@ -74,8 +80,19 @@ int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int 
  */
 void executor_free(executor *ex);
 
-/* Queues job. 0, -EAGAIN when the queue is full (nothing was queued), or
- * -EINVAL when job->channel is not a channel of ex. */
+/*
+ * Keeps `slots` queue slots and `workers` workers for jobs that are not
+ * background jobs: a background job is refused while the queue holds
+ * queue_cap - slots jobs, and at most nworkers - workers background jobs run
+ * at once (the others wait in a queue of their own; a free worker takes the
+ * oldest job it may take). Both are clamped so that background jobs keep at
+ * least one slot and one worker. Call it before the first submit.
+ */
+void executor_set_reserve(executor *ex, size_t slots, size_t workers);
+
+/* Queues job. 0, -EAGAIN when the queue is full (nothing was queued; for a
+ * background job: its share of the queue), or -EINVAL when job->channel is
+ * not a channel of ex. */
 int executor_submit(executor *ex, executor_job *job);
 
 /*

@@ -167,8 +167,12 @@ static const route ROUTES[] = {
      "server's limits"},
 };
 
+/* What an orchestrator and a scraper need, on connections of their own. */
+static const char *const ADMIN_PATHS[] = {"/healthz", "/readyz", "/metrics", "/loop", NULL};
+
 const http_group ops_group = {
     .name = "ops",
     .routes = ROUTES,
     .nroutes = sizeof(ROUTES) / sizeof(ROUTES[0]),
+    .admin_paths = ADMIN_PATHS,
 };

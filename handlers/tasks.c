@@ -168,6 +168,7 @@ static void tasks_create(http_req *r)
         return;
     }
     params_free(&p);
+    task_client_from_addr(&q.client, http_client_addr(r)); /* whose share it takes */
     run_op(r, &q);
 }
 
@@ -311,6 +312,7 @@ static int open_backend(tasks_shared *sh, app *a)
         .url = cfg->tasks_backend,
         .replica_id = cfg->replica_id,
         .max_live = (size_t)cfg->max_tasks,
+        .max_per_client = (size_t)cfg->max_tasks_per_client,
         .keep = (size_t)cfg->task_keep,
         .ttl_s = cfg->task_ttl,
         .attempts = cfg->task_attempts,

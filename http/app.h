@@ -42,7 +42,12 @@
 typedef struct app_http {
     struct MHD_Daemon *mhd;
     loop_watcher mhd_w; /* MHD's epoll fd inside our epoll set */
-    list_node reqs;     /* every request in progress */
+    /* loop 0 with --admin-port: the admin listener's daemon (its own socket
+     * and connection limit; only the paths groups list in admin_paths answer
+     * there), NULL otherwise */
+    struct MHD_Daemon *admin;
+    loop_watcher admin_w;
+    list_node reqs; /* every request in progress */
     size_t nreqs, nsuspended;
     deadline_queue rxq;      /* --header-timeout: connections receiving a request (http_conn.h) */
     uint64_t rx_timeouts;    /* connections it closed */

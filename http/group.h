@@ -49,6 +49,9 @@ typedef struct http_group {
     const char *name;
     const route *routes;
     size_t nroutes;
+    /* The paths of its routes that the admin listener (--admin-port) serves
+     * too, NULL-terminated; NULL: none. */
+    const char *const *admin_paths;
     /* Server-wide state, before the loops exist. 0 or -errno. */
     int (*shared_new)(const config *cfg, void **shared);
     void (*shared_free)(void *shared);

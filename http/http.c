@@ -72,7 +72,7 @@ struct http_req {
     unsigned status;
     uint64_t bytes; /* body bytes handed to MHD */
     unsigned dispatched : 1, in_handler : 1, suspended : 1, aborted : 1, responded : 1,
-        stream_begun : 1, stream_ended : 1, refused : 1, head : 1, path_nul : 1;
+        stream_begun : 1, stream_ended : 1, refused : 1, head : 1, path_nul : 1, admin : 1;
     char *log;       /* with --access-log: "<method>\0<path>\0<client>" */
     size_t received; /* body bytes received (kept, or dropped once refused) */
     size_t charged;  /* body bytes taken from the loop's budget */
@@ -147,6 +147,14 @@ const char *http_body(http_req *r, size_t *len)
 uint64_t http_start_ns(http_req *r)
 {
     return r->start_ns;
+}
+
+const struct sockaddr *http_client_addr(http_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    return sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) ? sa : NULL;
 }
 
 int http_aborted(http_req *r)
@@ -457,6 +465,9 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, c
     r->head = strcmp(method, "HEAD") == 0;
     r->slot = metrics_unmatched_slot(a->obs.metrics, method);
     r->start_ns = loop_now_ns();
+    const union MHD_ConnectionInfo *di =
+        a->http.admin ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON) : NULL;
+    r->admin = di && di->daemon == a->http.admin;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->hc = ci ? ci->socket_context : NULL;
@@ -547,6 +558,16 @@ static void respond_nul_args(http_req *r)
     params_free(&p);
 }
 
+/* 1 when the group of r's route lists its path among its admin paths. */
+static int admin_route(http_req *r)
+{
+    if (!r->route) return 0;
+    const http_group *g = r->app->groups.v[router_group(r->app->router, r->slot)];
+    for (const char *const *p = g->admin_paths; p && *p; p++)
+        if (!strcmp(*p, r->route->path)) return 1;
+    return 0;
+}
+
 static void dispatch(http_req *r, const char *url, const char *version)
 {
     char allow[64], over[96];
@@ -555,11 +576,12 @@ static void dispatch(http_req *r, const char *url, const char *version)
     unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
     const router *rt = r->app->router;
     r->route = router_match(rt, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
-    if (r->path_nul) { /* a %00 in the path: no such path */
-        r->route = NULL;
+    if (r->route) r->slot = router_index(rt, r->route);
+    if (r->path_nul || (r->admin && !admin_route(r))) {
+        r->route = NULL; /* a %00 in the path, or not served by the admin listener */
+        r->slot = metrics_unmatched_slot(r->app->obs.metrics, r->method);
         allow[0] = '\0';
     }
-    if (r->route) r->slot = router_index(rt, r->route);
     if (status) { /* over a request-size limit: no handler sees it */
         if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         http_respond_detail(r, status, over);
@@ -597,7 +619,8 @@ static int charge(http_req *r, size_t total)
 }
 
 /* A refused body: 413 (over HTTP_BODY_MAX), 503 (over the budget), or 400 /
- * 501 for its Transfer-Encoding (detail says why); no handler runs. */
+ * 501 for its Transfer-Encoding, or 404 for any body sent to the admin
+ * listener (detail says why); no handler runs. */
 static enum MHD_Result refuse_body(http_req *r, unsigned status, const char *detail)
 {
     r->dispatched = 1;
@@ -628,6 +651,10 @@ static unsigned body_coming(http_req *r, const char *url, char *detail, size_t l
     const char *te =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (n <= 0 && !te) return 0;
+    if (r->admin) { /* no admin route takes a body: none of the budget, none read */
+        snprintf(detail, len, "Not Found");
+        return 404;
+    }
     unsigned bad = te ? reqlimits_transfer_encoding(te, detail, len) : 0;
     char allow[64];
     const router *table = r->app->router;

@@ -35,6 +35,8 @@ const route *http_route(http_req *r);
 /* The request body received so far (POST/PUT), NUL-terminated. */
 const char *http_body(http_req *r, size_t *len);
 uint64_t http_start_ns(http_req *r);
+/* The client's address (AF_INET or AF_INET6), or NULL when unknown. */
+const struct sockaddr *http_client_addr(http_req *r);
 
 /* Attaches handler state; free_fn(ctx) runs once when the request ends. */
 void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx));

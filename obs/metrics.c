@@ -190,12 +190,9 @@ static void render_requests(const metrics *m, buf *b)
     }
 }
 
-void metrics_render(const metrics *m, const metrics_live *live, buf *b)
+/* The HTTP layer's gauges and counters. */
+static void render_http(const metrics_live *live, buf *b)
 {
-    prom_gauge(b, "iocpu_uptime_seconds", "Seconds since the server started.", live->uptime_s);
-    prom_gauge_u64(b, "iocpu_draining", "1 while the server drains (readiness fails), else 0.",
-                   live->draining ? 1u : 0u);
-    render_requests(m, b);
     prom_gauge_u64(b, "iocpu_http_requests_in_flight", "Requests begun and not yet finished.",
                    live->requests_in_flight);
     prom_gauge_u64(b, "iocpu_http_suspended_requests",
@@ -224,6 +221,15 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
         "Request heads libmicrohttpd read before iocpu could judge them (a piece that came "
         "between the poll and its read, or a pipelined request); judged by libmicrohttpd.",
         live->lost_heads);
+}
+
+void metrics_render(const metrics *m, const metrics_live *live, buf *b)
+{
+    prom_gauge(b, "iocpu_uptime_seconds", "Seconds since the server started.", live->uptime_s);
+    prom_gauge_u64(b, "iocpu_draining", "1 while the server drains (readiness fails), else 0.",
+                   live->draining ? 1u : 0u);
+    render_requests(m, b);
+    render_http(live, b);
 
     prom_family(b, "iocpu_loop_lag_seconds", "histogram",
                 "How late the event loop's 10 ms probe timer fired: time the loop was busy "

@@ -33,6 +33,12 @@
  * server.h), and waits for what each group calls busy. Lane 0 stops last:
  * it keeps serving what other lanes hand it (forwarded task operations)
  * until every other lane has stopped.
+ * The admin listener (--admin-port) is a second daemon on lane 0: its own
+ * socket and its own small connection limit (ADMIN_CONNECTIONS), serving only
+ * the routes its groups list as admin paths (/healthz, /readyz, /metrics,
+ * /loop), so that an orchestrator's probe gets through while the main port
+ * is full of connections. It keeps answering through a drain (/readyz then
+ * says 503) and is stopped with lane 0.
  * Observability lives on each lane: its lag probe is a loop timer, its job
  * metrics are taken by the executor observer as done() callbacks run there,
  * and its access log writes stdout through a non-blocking watcher.
@@ -67,6 +73,9 @@
 #define ACCESS_LOG_FLUSH_MS 1000           /* spent flushing them at exit */
 #define MHD_LOG_LINES_PER_S 10             /* libmicrohttpd's messages beyond: counted */
 #define LISTEN_BACKLOG 4096                /* pending connections per loop */
+#define ADMIN_CONNECTIONS 16               /* the admin listener's own connection limit */
+#define ADMIN_BACKLOG 64                   /* and its pending connections */
+#define ADMIN_IDLE_S 10                    /* seconds an idle admin connection is kept */
 
 typedef struct lane {
     app a; /* first: an app pointer is a lane pointer */
@@ -91,17 +100,26 @@ struct server {
     mailbox **mailboxes; /* every lane's, by index (app.h: a->mailboxes) */
     loop_stats *board;   /* every lane's published stats (app.h: a->obs.board) */
     uint16_t port;
+    uint16_t admin_port;        /* 0: no admin listener */
     atomic_int drain_requested; /* set by server_drain() from any thread */
     atomic_int running;         /* lanes whose loop has not returned yet */
     int run_rc;
 };
 
+/* How long d may wait (ms), or -1: no limit. */
+static int daemon_wait(struct MHD_Daemon *d)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(d, &ms) != MHD_YES) return -1;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 static int mhd_max_wait(void *arg)
 {
     app *a = &((lane *)arg)->a;
-    MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(a->http.mhd, &ms) != MHD_YES) return -1;
-    return ms > INT_MAX ? INT_MAX : (int)ms;
+    int ms = daemon_wait(a->http.mhd);
+    int admin = a->http.admin ? daemon_wait(a->http.admin) : -1;
+    return admin >= 0 && (ms < 0 || admin < ms) ? admin : ms;
 }
 
 static void on_final(timer *t)
@@ -157,6 +175,7 @@ static void mhd_after_poll(void *arg)
     app *a = &ln->a;
     http_conn_heads_due(a); /* pieces that came since the poll: seen before MHD reads them */
     MHD_run(a->http.mhd);
+    if (a->http.admin) MHD_run(a->http.admin);
     if (!ln->drain_started && atomic_load(&ln->s->drain_requested)) start_drain(ln);
     if (ln->drain_started && drained(ln)) loop_stop(a->loop);
 }
@@ -278,6 +297,43 @@ static void on_mhd_ready(loop_watcher *w, uint32_t events)
     (void)events; /* MHD_run() after the poll does the work */
 }
 
+/* Lane 0's admin listener (--admin-port): a daemon of its own on its own
+ * socket, in the same epoll set. 0 or -errno. */
+static int start_admin(lane *ln)
+{
+    app *a = &ln->a;
+    const config *cfg = &a->cfg;
+    char err[512];
+    int fd =
+        listen_open(cfg->admin_host, (uint16_t)cfg->admin_port, 0, ADMIN_BACKLOG, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, "iocpu: %s\n", err);
+        return fd;
+    }
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    a->http.admin = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ln,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)ADMIN_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
+        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a, MHD_OPTION_URI_LOG_CALLBACK,
+        http_on_uri, a, MHD_OPTION_END);
+    if (!a->http.admin) {
+        fprintf(stderr, "iocpu: cannot start the admin daemon on %s:%ld\n", cfg->admin_host,
+                cfg->admin_port);
+        close(fd);
+        return -EIO;
+    }
+    ln->s->admin_port = listen_port(fd);
+    a->http.admin_w.fd = MHD_get_daemon_info(a->http.admin, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+    a->http.admin_w.cb = on_mhd_ready;
+    a->http.admin_w.data = a;
+    fprintf(stderr, "iocpu: admin listener on http://%s%s%s:%u (/healthz /readyz /metrics /loop)\n",
+            strchr(cfg->admin_host, ':') ? "[" : "", cfg->admin_host,
+            strchr(cfg->admin_host, ':') ? "]" : "", ln->s->admin_port);
+    return loop_watch(a->loop, &a->http.admin_w, EPOLLIN);
+}
+
 /* Frees what lane_new() made; the daemon must have been stopped. */
 static void lane_free(lane *ln)
 {
@@ -385,6 +441,7 @@ static int lane_listen(lane *ln, uint16_t port)
     if ((err = loop_watch(a->loop, &a->http.mhd_w, EPOLLIN)) < 0 ||
         (err = loop_watch(a->loop, &ln->ex_w, EPOLLIN)) < 0)
         return err;
+    if (a->index == 0 && a->cfg.admin_port && (err = start_admin(ln)) < 0) return err;
     loop_hooks hooks = {mhd_max_wait, mhd_after_poll, ln};
     loop_set_hooks(a->loop, &hooks);
     return 0;
@@ -395,6 +452,13 @@ static long resolve_loops(long loops)
     if (loops > 0) return loops;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     return cores > 0 ? cores : 1;
+}
+
+/* What tasks may take of n workers or queue slots (--task-share): at least one. */
+static size_t task_part(long n, double share)
+{
+    double part = floor((double)n * share);
+    return part < 1 ? 1 : (size_t)part;
 }
 
 /* What every lane shares: the executor, the router, the groups' shared
@@ -417,6 +481,8 @@ static int server_shared_new(server *s)
                                      (int)cfg->worker_nice, s->nloops)) < 0)
         return err;
     executor_set_observer(s->ex, on_job_back, s);
+    executor_set_reserve(s->ex, (size_t)cfg->queue - task_part(cfg->queue, cfg->task_share),
+                         (size_t)cfg->workers - task_part(cfg->workers, cfg->task_share));
     return 0;
 }
 
@@ -451,6 +517,11 @@ err_free:
 uint16_t server_port(const server *s)
 {
     return s->port;
+}
+
+uint16_t server_admin_port(const server *s)
+{
+    return s->admin_port;
 }
 
 long server_loops(const server *s)
@@ -529,10 +600,14 @@ static void lane_close(lane *ln)
     if (!a->http.mhd) return;
     /* MHD must not be stopped with suspended connections: end them first. */
     http_abort_all(a);
-    for (int i = 0; i < 8 && a->http.nsuspended; i++)
+    for (int i = 0; i < 8 && a->http.nsuspended; i++) {
         MHD_run(a->http.mhd);
+        if (a->http.admin) MHD_run(a->http.admin);
+    }
     MHD_stop_daemon(a->http.mhd); /* closes the rest; each request's ctx cancels its work */
     a->http.mhd = NULL;
+    if (a->http.admin) MHD_stop_daemon(a->http.admin);
+    a->http.admin = NULL;
     deadline_close(&a->http.rxq);
     report_suppressed(lograte_flush(&ln->mhd_log_rate));
 }

@@ -18,6 +18,8 @@ typedef struct server server;
 int server_new(server **out, const config *cfg, const http_groups *groups);
 /* The bound port (useful with port 0). */
 uint16_t server_port(const server *s);
+/* The admin listener's bound port, 0 when there is none (--admin-port 0). */
+uint16_t server_admin_port(const server *s);
 /* The number of event loops (--loops, with 0 resolved to the core count). */
 long server_loops(const server *s);
 /* Runs loop 0 on the calling thread (and loops 1..N-1 on threads of their

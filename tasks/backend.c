@@ -5,6 +5,7 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 int task_backend_open(task_backend **out, const task_backend_type *const *types, size_t n,
@@ -53,6 +54,17 @@ void task_outcome_detail(task_outcome *o, unsigned status, const char *detail)
 {
     task_outcome_set(o, status, json_pack("{s:s}", "detail", detail));
     o->retry_after = status == 503;
+}
+
+void task_quota_refusal(task_outcome *o, const task_client *client, size_t cap)
+{
+    char who[64], detail[192];
+    snprintf(detail, sizeof(detail),
+             "too many tasks from this client: %s has %zu CPU tasks queued or running "
+             "(--max-task-queue-per-client)",
+             task_client_text(client, who, sizeof(who)), cap);
+    task_outcome_set(o, 429, json_pack("{s:s}", "detail", detail));
+    o->retry_after = 1;
 }
 
 void task_outcome_free(task_outcome *o)

@@ -24,6 +24,7 @@
 #include "executor.h"
 #include "loop.h"
 #include "owner.h"
+#include "quota.h"
 #include "task.h"
 
 enum task_op { TASK_OP_CREATE, TASK_OP_GET, TASK_OP_CANCEL, TASK_OP_LIST };
@@ -34,6 +35,7 @@ enum task_op { TASK_OP_CREATE, TASK_OP_GET, TASK_OP_CANCEL, TASK_OP_LIST };
 typedef struct task_request {
     enum task_op op;
     task_spec spec;            /* create */
+    task_client client;        /* create: who asks (--max-task-queue-per-client) */
     char id[TASK_PATH_ID_MAX]; /* get, cancel: as the client wrote it */
     double wait;               /* get: seconds, 0 = answer at once */
     uint64_t limit;            /* list */
@@ -73,6 +75,7 @@ typedef struct task_env {
     const char *url;          /* --tasks-backend: "memory" or redis://... */
     const char *replica_id;   /* "" or --replica-id */
     size_t max_live;          /* --max-tasks */
+    size_t max_per_client;    /* --max-task-queue-per-client (0: no cap) */
     size_t keep;              /* --task-keep */
     double ttl_s;             /* --task-ttl */
     long attempts;            /* --task-attempts (Redis) */
@@ -141,6 +144,8 @@ void task_outcome_set(task_outcome *o, unsigned status, json_t *body);
 
 /* {"detail": detail}; a 503 also gets Retry-After. */
 void task_outcome_detail(task_outcome *o, unsigned status, const char *detail);
+/* 429 with Retry-After: client holds `cap` CPU tasks (--max-task-queue-per-client). */
+void task_quota_refusal(task_outcome *o, const task_client *client, size_t cap);
 /* Releases what an outcome still holds. */
 void task_outcome_free(task_outcome *o);
 

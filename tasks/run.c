@@ -39,6 +39,7 @@ int task_run_start(task_run *r, loop *l, executor *ex, unsigned channel, const t
     r->job.done = cpu_done;
     r->job.data = r;
     r->job.channel = channel;
+    r->job.background = 1; /* leaves the executor's reserve to requests */
     atomic_store(&r->job.cancel, 0);
     int rc = executor_submit(ex, &r->job);
     if (rc == 0) r->held_ = 1;

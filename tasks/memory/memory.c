@@ -20,6 +20,7 @@ typedef struct mem_backend {
     taskstore *ts;
     loop *l;
     char replica_id[64];
+    size_t per_client; /* --max-task-queue-per-client */
 } mem_backend;
 
 typedef struct mem_wait {
@@ -71,9 +72,11 @@ static int mem_create(task_backend *b, const task_request *q, task_wait *tw)
     char token[TASK_OWNER_TOKEN_LEN + 1];
     uint8_t hash[TASK_OWNER_HASH_BYTES];
     int rc = task_owner_new(token, hash);
-    rc = rc == 0 ? taskstore_create(mb->ts, &q->spec, &t) : rc < 0 ? rc : -EIO;
+    rc = rc == 0 ? taskstore_create_for(mb->ts, &q->spec, &q->client, &t) : rc < 0 ? rc : -EIO;
     if (rc == -ENOSPC) {
         task_outcome_detail(&tw->out, 503, "too many tasks");
+    } else if (rc == -EDQUOT) {
+        task_quota_refusal(&tw->out, &q->client, mb->per_client);
     } else if (rc == -EAGAIN) {
         task_outcome_detail(&tw->out, 503, "executor queue full");
     } else if (rc < 0) {
@@ -227,6 +230,9 @@ static void mem_metrics(task_backend *b, buf *out)
         counts[v.status]++;
     }
     task_counts_render(counts, out);
+    task_quota_stats qs;
+    taskstore_quota_stats(mb->ts, &qs);
+    task_quota_render(&qs, out);
 }
 
 static void mem_close(task_backend *b)
@@ -249,7 +255,9 @@ static int mem_open(task_backend **out, const task_env *env)
     mb->base.type = &task_memory_type;
     mb->l = env->loop;
     snprintf(mb->replica_id, sizeof(mb->replica_id), "%s", env->replica_id);
-    taskstore_limits lim = {env->max_live, env->keep, secs_to_ns(env->ttl_s), env->channel};
+    mb->per_client = env->max_per_client;
+    taskstore_limits lim = {env->max_live, env->keep, secs_to_ns(env->ttl_s), env->channel,
+                            env->max_per_client};
     int rc = taskstore_new(&mb->ts, env->loop, env->ex, &lim);
     if (rc < 0) {
         free(mb);

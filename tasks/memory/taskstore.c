@@ -47,7 +47,9 @@ struct task {
     double created_wall;                          /* Unix seconds at created_ns */
     int error;                                    /* failed: negative errno */
     uint8_t owner[TASK_OWNER_HASH_BYTES];         /* SHA-256 of the owner token */
-    task_run run; /* its work: a timer or an executor job (tasks/run.h) */
+    task_run run;       /* its work: a timer or an executor job (tasks/run.h) */
+    task_client client; /* who created it */
+    int counted;        /* a CPU task held in client's quota until its job is back */
     /* store bookkeeping */
     list_node waiters; /* task_waiter.link_, the latest first */
     int retired;
@@ -68,6 +70,7 @@ struct taskstore {
     list_node fin;   /* task.fin_link: the finished FIFO, oldest first */
     timer sweep;
     uint64_t created, evicted;
+    task_quota *quota; /* CPU tasks queued or running, per client */
 };
 
 static double wall_now(void)
@@ -285,6 +288,10 @@ int taskstore_cancel(taskstore *ts, task *t)
 static void run_done(task_run *r, int status)
 {
     task *t = r->data;
+    if (t->counted) { /* its worker is free: the client's share with it */
+        task_quota_give(t->ts->quota, &t->client);
+        t->counted = 0;
+    }
     if (t->spec.kind == TASK_IO) {
         t->status = TASK_DONE;
         t->finished_ns = loop_now_ns();
@@ -310,6 +317,13 @@ static int start(taskstore *ts, task *t)
 
 int taskstore_create(taskstore *ts, const task_spec *spec, task **out)
 {
+    task_client nobody = {.known = 0};
+    return taskstore_create_for(ts, spec, &nobody, out);
+}
+
+int taskstore_create_for(taskstore *ts, const task_spec *spec, const task_client *client,
+                         task **out)
+{
     int err;
     if (ts->n - ts->nfin >= ts->lim.max_live) return -ENOSPC;
     if ((err = reserve_slot(ts)) < 0) return err;
@@ -318,9 +332,14 @@ int taskstore_create(taskstore *ts, const task_spec *spec, task **out)
     list_init(&t->waiters);
     t->ts = ts;
     t->spec = *spec;
+    t->client = *client;
     if ((err = new_id(ts, t)) < 0) goto err_free;
     t->created_ns = loop_now_ns();
     t->created_wall = wall_now();
+    if (spec->kind == TASK_CPU) {
+        if ((err = task_quota_take(ts->quota, client)) < 0) goto err_free;
+        t->counted = 1;
+    }
     if ((err = start(ts, t)) < 0) goto err_free;
     size_t k = bucket_of(ts, t->raw);
     t->hnext = ts->buckets[k];
@@ -332,6 +351,7 @@ int taskstore_create(taskstore *ts, const task_spec *spec, task **out)
     return 0;
 
 err_free:
+    if (t->counted) task_quota_give(ts->quota, client);
     free(t);
     return err;
 }
@@ -415,6 +435,11 @@ void taskstore_get_stats(const taskstore *ts, taskstore_stats *st)
     st->evicted = ts->evicted;
 }
 
+void taskstore_quota_stats(const taskstore *ts, task_quota_stats *st)
+{
+    task_quota_get_stats(ts->quota, st);
+}
+
 /* --- life of the store ------------------------------------------------------ */
 
 int taskstore_new(taskstore **out, loop *l, executor *ex, const taskstore_limits *lim)
@@ -423,7 +448,8 @@ int taskstore_new(taskstore **out, loop *l, executor *ex, const taskstore_limits
     taskstore *ts = calloc(1, sizeof(*ts));
     if (!ts) return -ENOMEM;
     ts->buckets = calloc(MIN_BUCKETS, sizeof(*ts->buckets));
-    if (!ts->buckets) {
+    if (!ts->buckets || task_quota_new(&ts->quota, lim->per_client) < 0) {
+        free(ts->buckets);
         free(ts);
         return -ENOMEM;
     }
@@ -449,6 +475,7 @@ void taskstore_free(taskstore *ts)
             taskstore_unwatch(w);
         free(t);
     }
+    task_quota_free(ts->quota);
     free(ts->buckets);
     free(ts);
 }

@@ -17,6 +17,7 @@
 #include "list.h"
 #include "loop.h"
 #include "owner.h"
+#include "quota.h"
 #include "run.h"
 #include "task.h"
 
@@ -25,10 +26,11 @@ typedef struct task task;
 typedef struct task_waiter task_waiter;
 
 typedef struct taskstore_limits {
-    size_t max_live;  /* tasks queued or running at once (>= 1) */
-    size_t keep;      /* finished tasks kept at most */
-    uint64_t ttl_ns;  /* how long a finished task is kept */
-    unsigned channel; /* the executor completion channel of the store's loop */
+    size_t max_live;   /* tasks queued or running at once (>= 1) */
+    size_t keep;       /* finished tasks kept at most */
+    uint64_t ttl_ns;   /* how long a finished task is kept */
+    unsigned channel;  /* the executor completion channel of the store's loop */
+    size_t per_client; /* CPU tasks queued or running per client; 0 = no cap */
 } taskstore_limits;
 
 /* Someone waiting for a task to end; caller-allocated, see taskstore_watch(). */
@@ -68,6 +70,13 @@ void taskstore_free(taskstore *ts);
  * unknown kind, -ENOMEM, or the error of getrandom(2).
  */
 int taskstore_create(taskstore *ts, const task_spec *spec, task **out);
+/*
+ * The same for a client: a CPU task counts for it from its creation until
+ * its job is handed back (done, failed, or cancelled and off its worker);
+ * -EDQUOT when it holds per_client such tasks already.
+ */
+int taskstore_create_for(taskstore *ts, const task_spec *spec, const task_client *client,
+                         task **out);
 
 /*
  * The task with this id (exactly 32 lowercase hex characters), or NULL. A
@@ -111,5 +120,7 @@ task *taskstore_older(task *t);
 
 /* Counts of the tasks in the store (O(1)). */
 void taskstore_get_stats(const taskstore *ts, taskstore_stats *st);
+/* The per-client counts (quota.h). */
+void taskstore_quota_stats(const taskstore *ts, task_quota_stats *st);
 
 #endif

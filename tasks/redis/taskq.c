@@ -35,6 +35,7 @@
 
 #include "prom.h"
 #include "taskq_lua.h"
+#include "taskq_owned.h"
 #include "taskq_run.h"
 
 static size_t bucket_of(const char *id)
@@ -313,6 +314,10 @@ static void on_created(redisAsyncContext *ac, void *reply, void *priv)
     tq_op *op = priv;
     redisReply *rep = reply;
     (void)ac;
+    /* not created: the client's share comes back (no reply at all: the next
+     * recheck reads whether it was, tq_owned_recheck) */
+    if (rep && (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")))
+        tq_owned_release(op->q, op->id);
     if (!op->tw && rep && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "full"))
         /* the client left (or half-closed, or got a 503 when Redis was too slow) before
          * its 202: the task exists and runs; the log is the only place its id shows up */
@@ -336,10 +341,13 @@ static void fmt_num(char *dst, size_t len, double d)
     snprintf(dst, len, "%.17g", d);
 }
 
-static int create_start(taskq *q, tq_op *op, const task_spec *s)
+/* 0 (sent), -EDQUOT (the client holds its share: nothing sent) or -1. */
+static int create_start(taskq *q, tq_op *op, const task_spec *s, const task_client *client)
 {
     uint8_t raw[TASK_ID_BYTES];
     if (task_id_new(raw, op->id) < 0) return -1;
+    int rc = s->kind == TASK_CPU ? tq_owned_take(q, op->id, client) : 0;
+    if (rc < 0) return rc == -EDQUOT ? rc : -1;
     char now[32], maxlive[24], cap[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
     char v1[32], v2[32], v3[32];
     tq_now(now, sizeof(now));
@@ -389,7 +397,9 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s)
     op->last = task_view_json(&v, op->id);                            /* the 202 body */
     json_object_set_new(op->last, "owner_token", json_string(token)); /* shown this once */
     memset(token, 0, sizeof(token));
-    return op_send(op, on_created, argc, argv);
+    if (op_send(op, on_created, argc, argv) == 0) return 0;
+    tq_owned_release(q, op->id);
+    return -1;
 }
 
 /* DELETE */
@@ -536,7 +546,7 @@ int taskq_start(taskq *q, const task_request *r, task_wait *tw)
     int rc;
     switch (r->op) {
     case TASK_OP_CREATE:
-        rc = create_start(q, op, &r->spec);
+        rc = create_start(q, op, &r->spec, &r->client);
         break;
     case TASK_OP_GET:
         memcpy(op->id, r->id, TASK_ID_LEN + 1);
@@ -554,6 +564,10 @@ int taskq_start(taskq *q, const task_request *r, task_wait *tw)
     }
     if (rc < 0) { /* nothing was sent: answered here, never through tw->finish */
         op_free(op);
+        if (rc == -EDQUOT) {
+            task_quota_refusal(&tw->out, &r->client, q->per_client);
+            return 1;
+        }
         return answer_now(tw, 503, UNAVAILABLE);
     }
     tw->priv_ = op;
@@ -625,6 +639,7 @@ void tq_on_event(taskq *q, const char *msg, size_t len)
     if (len == 5 + TASK_ID_LEN && !strncmp(msg, "done ", 5)) {
         memcpy(id, msg + 5, TASK_ID_LEN);
         id[TASK_ID_LEN] = '\0';
+        tq_owned_release(q, id); /* it ended: its client's share comes back */
         wake_waiters(q, id);
     } else if (len == 7 + TASK_ID_LEN && !strncmp(msg, "cancel ", 7)) {
         memcpy(id, msg + 7, TASK_ID_LEN);
@@ -645,6 +660,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         q->subscribed = 1;
         tq_update_ready(q);
         refetch_waiters(q, 1); /* what ended while we were not listening */
+        tq_owned_recheck(q);
     } else if (!strcmp(kind, "message") && rep->element[2]->str) {
         tq_on_event(q, rep->element[2]->str, rep->element[2]->len);
     }
@@ -690,7 +706,8 @@ static void cmd_up(redisconn *c)
     q->stalled = 0; /* a new connection that answered: no stall carried over from the old one */
     q->ping_sent_ns = 0;
     if (redisAsyncCommand(c->ac, on_info, q, "INFO server") != REDIS_OK) return;
-    refetch_waiters(q, 0); /* events that came while commands were down */
+    refetch_waiters(q, 0);                  /* events that came while commands were down */
+    if (q->subscribed) tq_owned_recheck(q); /* a create's reply may have been lost */
     tq_run_cmd_up(q);
 }
 
@@ -734,6 +751,9 @@ void taskq_metrics(const taskq *q, buf *b)
         prom_label(lbl, sizeof(lbl), "event", names[i]);
         prom_sample_u64(b, "iocpu_task_backend_jobs_total", lbl, v[i]);
     }
+    task_quota_stats qs; /* loop 0 (tasks_publish): the only thread that counts */
+    task_quota_get_stats(q->quota, &qs);
+    task_quota_render(&qs, b);
 }
 
 int taskq_ready(const taskq *q)
@@ -778,7 +798,15 @@ int taskq_new(taskq **out, const task_env *env)
     list_init(&q->jobs);
     for (size_t b = 0; b < TQ_WAIT_BUCKETS; b++)
         list_init(&q->waiters[b]);
+    for (size_t b = 0; b < TQ_OWNED_BUCKETS; b++)
+        list_init(&q->owned[b]);
+    q->per_client = env->max_per_client;
+    if (task_quota_new(&q->quota, env->max_per_client) < 0) {
+        free(q);
+        return -ENOMEM;
+    }
     if (redis_url_parse(env->url, &q->url) < 0) {
+        task_quota_free(q->quota);
         free(q);
         return -EINVAL;
     }
@@ -834,5 +862,6 @@ void taskq_free(taskq *q)
     if (!q) return;
     taskq_close(q);
     tq_run_free(q);
+    tq_owned_free(q);
     free(q);
 }

@@ -99,8 +99,12 @@ static size_t free_slots(taskq *q, int kind)
     if (kind == TQ_IO) return q->njobs[TQ_IO] >= IO_MAX ? 0 : IO_MAX - q->njobs[TQ_IO];
     executor_stats st;
     executor_get_stats(q->ex, &st);
+    /* free workers, within the share tasks may take (--task-share) */
     size_t used = st.busy + st.queued + q->starting;
-    return used >= st.workers ? 0 : st.workers - used;
+    size_t mine = st.bg_busy + st.bg_queued + q->starting;
+    if (used >= st.workers || mine >= st.bg_max) return 0;
+    size_t any = st.workers - used, share = st.bg_max - mine;
+    return any < share ? any : share;
 }
 
 /* The work is over (run.h): an IO job's delay passed, a CPU job came back. */

@@ -36,6 +36,7 @@
 #define TQ_CHANNEL "iocpu:events"
 #define TQ_GROUP "iocpu"
 #define TQ_WAIT_BUCKETS 1024
+#define TQ_OWNED_BUCKETS 256
 
 enum { TQ_CPU, TQ_IO, TQ_NKINDS };
 
@@ -102,6 +103,10 @@ struct taskq {
     char consumer[160];
     uint64_t ttl_s;
     list_node waiters[TQ_WAIT_BUCKETS]; /* tq_op.wlink by bucket of id, the latest first */
+    /* CPU tasks created through this replica, until they end (taskq_owned.c) */
+    list_node owned[TQ_OWNED_BUCKETS];
+    task_quota *quota; /* their count per client */
+    size_t per_client; /* --max-task-queue-per-client */
     /* runner */
     list_node jobs; /* tq_job.link, the latest first */
     size_t njobs[TQ_NKINDS], starting;

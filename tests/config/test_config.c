@@ -593,3 +593,57 @@ Test(config, slow_client_limits)
     for (size_t i = 0; i < 4; i++)
         cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
 }
+
+Test(config, fair_share_and_admin_listener)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.max_tasks_per_client, 256);
+    cr_assert_eq(c.task_share, 0.75);
+    cr_assert_eq(c.admin_port, 0, "no admin listener unless asked for");
+    cr_assert_str_eq(c.admin_host, "127.0.0.1");
+    streams s;
+    setenv("IOCPU_ADMIN_PORT", "8081", 1);
+    setenv("IOCPU_ADMIN_HOST", "0.0.0.0", 1);
+    cr_assert_eq(parse(&c, &s,
+                       ARGS("--max-task-queue-per-client", "0", "--task-share", "0.5",
+                            "--admin-host", "::1")),
+                 0, "%s", s.err_text);
+    cr_assert_eq(c.max_tasks_per_client, 0);
+    cr_assert_eq(c.task_share, 0.5);
+    cr_assert_eq(c.admin_port, 8081);
+    cr_assert_str_eq(c.admin_host, "::1", "the flag wins over the environment");
+    unsetenv("IOCPU_ADMIN_PORT");
+    unsetenv("IOCPU_ADMIN_HOST");
+    static const char *const bad[][2] = {
+        {"--max-task-queue-per-client", "-1"},
+        {"--max-task-queue-per-client", "1000001"},
+        {"--max-task-queue-per-client", "2x"},
+        {"--task-share", "0"},
+        {"--task-share", "1.01"},
+        {"--task-share", "nan"},
+        {"--admin-port", "65536"},
+        {"--admin-port", "-1"},
+        {"--admin-host", "example.org"},
+        {"--admin-host", ""},
+        {"--admin-host", "127.0.0.1:80"},
+        {"--admin-host", "1.2.3"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config_defaults(&c);
+        cr_assert_eq(parse(&c, &s, ARGS(bad[i][0], bad[i][1])), -1, "%s '%s' accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
+    }
+    cr_assert_eq(parse(&c, &s, ARGS("--help")), 1);
+    const char *names[] = {"--max-task-queue-per-client",
+                           "IOCPU_MAX_TASK_QUEUE_PER_CLIENT",
+                           "--task-share",
+                           "IOCPU_TASK_SHARE",
+                           "--admin-port",
+                           "IOCPU_ADMIN_PORT",
+                           "--admin-host",
+                           "IOCPU_ADMIN_HOST"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+}

@@ -544,3 +544,91 @@ Test(executor, done_may_resubmit_the_job)
     cr_assert_eq(stats(ex).submitted, 4);
     executor_free(ex);
 }
+
+/* Background jobs (tasks) may not take the queue slots kept for the others:
+ * with 2 slots of 6 kept, the 5th background job is refused while a
+ * request's job still gets in, up to the whole queue. */
+Test(executor, background_jobs_leave_the_reserved_slots)
+{
+    shared *sh = shared_new();
+    executor *ex = new_executor(1, 6);
+    executor_set_reserve(ex, 2, 0);
+    static tjob gate, bg[5], fg[3];
+    job_init(&gate, sh, -1, K_GATE, 0);
+    cr_assert_eq(executor_submit(ex, &gate.j), 0);
+    wait_started(&gate);
+    for (int i = 0; i < 5; i++) {
+        job_init(&bg[i], sh, i, K_LOG, 0);
+        bg[i].j.background = 1;
+    }
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(executor_submit(ex, &bg[i].j), 0, "background job %d", i);
+    cr_assert_eq(executor_submit(ex, &bg[4].j), -EAGAIN, "the last 2 slots are reserved");
+    for (int i = 0; i < 3; i++)
+        job_init(&fg[i], sh, 10 + i, K_LOG, 0);
+    cr_assert_eq(executor_submit(ex, &fg[0].j), 0);
+    cr_assert_eq(executor_submit(ex, &fg[1].j), 0);
+    cr_assert_eq(executor_submit(ex, &fg[2].j), -EAGAIN, "the queue itself is full");
+    executor_stats st = stats(ex);
+    cr_assert_eq(st.bg_queued, 4);
+    cr_assert_eq(st.queued, 6);
+    cr_assert_eq(st.bg_queue_cap, 4);
+    atomic_store(&sh->gate, 1);
+    drain(ex, sh, 7);
+    executor_free(ex);
+}
+
+/* With 1 of 2 workers kept, a second background job waits while one runs,
+ * and a request's job queued after it runs at once on the kept worker. */
+Test(executor, background_jobs_leave_the_reserved_workers)
+{
+    shared *sh = shared_new();
+    executor *ex = new_executor(2, 16);
+    executor_set_reserve(ex, 0, 1);
+    static tjob bg[2], fg;
+    for (int i = 0; i < 2; i++) {
+        job_init(&bg[i], sh, i, K_GATE, 0);
+        bg[i].j.background = 1;
+        cr_assert_eq(executor_submit(ex, &bg[i].j), 0);
+    }
+    wait_started(&bg[0]);
+    job_init(&fg, sh, 9, K_LOG, 0);
+    cr_assert_eq(executor_submit(ex, &fg.j), 0);
+    drain(ex, sh, 1); /* the request's job ran while the background one held its worker */
+    cr_assert_eq(sh->done_log[0], 9);
+    cr_assert_not(atomic_load(&bg[1].started), "a second background job took the kept worker");
+    executor_stats st = stats(ex);
+    cr_assert_eq(st.bg_busy, 1);
+    cr_assert_eq(st.bg_queued, 1);
+    cr_assert_eq(st.bg_max, 1);
+    atomic_store(&sh->gate, 1);
+    drain(ex, sh, 3);
+    executor_free(ex);
+}
+
+/* Without a reserve, background jobs take every worker (the old behaviour),
+ * and the older head goes first between the two queues. */
+Test(executor, background_and_request_jobs_run_oldest_first)
+{
+    shared *sh = shared_new();
+    executor *ex = new_executor(1, 16);
+    static tjob gate, a, b, c;
+    job_init(&gate, sh, -1, K_GATE, 0);
+    cr_assert_eq(executor_submit(ex, &gate.j), 0);
+    wait_started(&gate);
+    job_init(&a, sh, 1, K_LOG, 0);
+    a.j.background = 1;
+    job_init(&b, sh, 2, K_LOG, 0);
+    job_init(&c, sh, 3, K_LOG, 0);
+    c.j.background = 1;
+    cr_assert_eq(executor_submit(ex, &a.j), 0);
+    cr_assert_eq(executor_submit(ex, &b.j), 0);
+    cr_assert_eq(executor_submit(ex, &c.j), 0);
+    atomic_store(&sh->gate, 1);
+    drain(ex, sh, 4);
+    cr_assert_eq(sh->work_n, 3);
+    cr_assert_eq(sh->work_log[0], 1);
+    cr_assert_eq(sh->work_log[1], 2);
+    cr_assert_eq(sh->work_log[2], 3);
+    executor_free(ex);
+}

@@ -38,6 +38,10 @@ n=0
 b() { broken "$@" && n=$((n + 1)); }
 b schema-type deployment.yaml 's/^\(\s*replicas:\) .*/\1 two/'
 b liveness-path deployment.yaml 's|path: /healthz|path: /livez|'
+b probe-on-main-port deployment.yaml 's|port: admin|port: http|'
+b admin-on-loopback deployment.yaml '/IOCPU_ADMIN_HOST/{n;s|"0.0.0.0"|"127.0.0.1"|}'
+b admin-port-mismatch deployment.yaml '/IOCPU_ADMIN_PORT/{n;s|"8081"|"9091"|}'
+b admin-off deployment.yaml '/IOCPU_ADMIN_PORT/{n;s|"8081"|"0"|}'
 b short-grace-period deployment.yaml 's/terminationGracePeriodSeconds: .*/terminationGracePeriodSeconds: 12/'
 b redis-unknown-host deployment.yaml 's|redis://iocpu-redis:|redis://redis:|'
 b redis-wrong-port deployment.yaml 's|redis://iocpu-redis:6379|redis://iocpu-redis:6380|'

@@ -78,6 +78,22 @@ if (dep && svc && hpa) {
   rule(c.livenessProbe?.httpGet?.path === "/healthz", "liveness probe is GET /healthz");
   for (const p of [c.readinessProbe, c.livenessProbe])
     rule(p && ports.includes(p.httpGet.port), `probe port ${p?.httpGet?.port} is a container port`);
+  // probes go to the admin listener (its own connections: through a flood),
+  // which must listen where the kubelet looks (the pod IP)
+  const adminPort = arg("--admin-port", "IOCPU_ADMIN_PORT", 0);
+  const admin = (c.ports ?? []).find((p) => p.name === "admin");
+  rule(adminPort > 0, "the admin listener is on (--admin-port / IOCPU_ADMIN_PORT)");
+  rule(admin && admin.containerPort === adminPort,
+    `container port "admin" is the admin listener's port ${adminPort}`);
+  for (const p of [c.readinessProbe, c.livenessProbe])
+    rule(p?.httpGet?.port === "admin" || p?.httpGet?.port === adminPort,
+      `probe port ${p?.httpGet?.port} is the admin listener's`);
+  const adminHost = setting("--admin-host", "IOCPU_ADMIN_HOST") ?? "127.0.0.1";
+  rule(adminHost === "0.0.0.0" || adminHost === "::",
+    `the admin listener binds ${adminHost}: the kubelet probes the pod IP, it needs 0.0.0.0`);
+  for (const p of svc.spec.ports)
+    rule(p.targetPort !== "admin" && p.targetPort !== adminPort,
+      "the Service does not expose the admin listener");
   for (const k of ["requests", "limits"])
     for (const r of ["cpu", "memory"])
       rule(c.resources?.[k]?.[r] !== undefined, `resources.${k}.${r} is set`);

@@ -964,3 +964,53 @@ Test(redis_tasks, waiter_survives_a_redis_restart)
     ts_stop(&a);
     ts_stop(&b);
 }
+
+/* --max-task-queue-per-client with Redis: each replica counts what a client
+ * created through it, until the task ends anywhere ("done" event). */
+static void cap_two(config *c)
+{
+    edit(c);
+    c->max_tasks_per_client = 2;
+}
+
+Test(redis_tasks, a_client_over_its_cap_gets_429_per_replica)
+{
+    test_server a, b;
+    g_replica = "a";
+    ts_start(&a, cap_two);
+    wait_ready(&a, 200, 10);
+    g_replica = "b";
+    ts_start(&b, cap_two);
+    wait_ready(&b, 200, 10);
+    char x[40], y[40], z[40];
+    create(&a, "{\"kind\":\"cpu\",\"ms\":30000}", x);
+    create(&a, "{\"kind\":\"cpu\",\"ms\":30000}", y);
+    http_res res;
+    http_do(&a, "POST", "/tasks", "{\"kind\":\"cpu\",\"ms\":30000}", &res);
+    cr_assert_eq(res.status, 429, "%ld %s", res.status, res.body);
+    char ra[16];
+    cr_assert_eq(http_header(&res, "Retry-After", ra, sizeof(ra)), 0);
+    cr_assert(strstr(res.body, "too many tasks from this client"), "%s", res.body);
+    http_res_free(&res);
+    cr_assert_eq(metric(&a, "iocpu_task_client_refused_total", ""), 1);
+    create(&a, "{\"kind\":\"io\",\"delay\":0.01}", z); /* IO tasks are not counted */
+    create(&b, "{\"kind\":\"cpu\",\"ms\":10}", z);     /* B counts its own */
+    /* cancelled from B: A hears "done" and gives the share back */
+    char path[64];
+    snprintf(path, sizeof(path), "/tasks/%s", x);
+    http_do(&b, "DELETE", path, NULL, &res);
+    cr_assert_eq(res.status, 200, "%s", res.body);
+    http_res_free(&res);
+    double t0 = now_secs();
+    long got = 0;
+    while (now_secs() - t0 < 10) {
+        http_do(&a, "POST", "/tasks", "{\"kind\":\"cpu\",\"ms\":10}", &res);
+        got = res.status;
+        http_res_free(&res);
+        if (got != 429) break;
+        usleep(20000);
+    }
+    cr_assert_eq(got, 202, "the cancelled task's share never came back to A");
+    ts_stop(&a);
+    ts_stop(&b);
+}

@@ -49,7 +49,7 @@ static void env_stop(env *e)
 
 static taskstore_limits limits(size_t max_live, size_t keep, double ttl)
 {
-    return (taskstore_limits){max_live, keep, (uint64_t)(ttl * 1e9), 0};
+    return (taskstore_limits){max_live, keep, (uint64_t)(ttl * 1e9), 0, 0};
 }
 
 /* --- driving the loop from the test --------------------------------------- */
