@@ -1017,6 +1017,9 @@ Test(redis_tasks, poison_entries_are_dead_lettered_and_never_block_the_queue)
 
     test_server a;
     replica(&a, "a");
+    /* taken over from the dead consumer after claim-idle (1 s): dead-lettered */
+    wait_redis_int("XLEN iocpu:jobs:dead", 2, 10);
+    wait_redis_int("XPENDING iocpu:jobs:io iocpu", 0, 5);
     char entries[NPOISON][48], ids[NPOISON][40];
     for (size_t i = 0; i < NPOISON; i++)
         write_poison(i, entries[i], ids[i]);
