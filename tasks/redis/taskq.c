@@ -789,6 +789,10 @@ void taskq_close(taskq *q)
 {
     if (!q || q->closing) return;
     q->closing = 1;
+    uint64_t hidden = lograte_flush(&q->log);
+    if (hidden)
+        fprintf(stderr, "iocpu: redis: %llu more lines about the queue suppressed\n",
+                (unsigned long long)hidden);
     loop_timer_cancel(q->l, &q->ping);
     tq_update_ready(q);
     tq_run_close(q);

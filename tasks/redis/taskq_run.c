@@ -462,6 +462,16 @@ static void claim(taskq *q, int kind)
     if (tq_command(c, on_claimed, c, 11, argv) == 0) q->claiming[kind] = 1;
 }
 
+static void on_group_retry(timer *t)
+{
+    redisconn *c = t->data;
+    taskq *q = c->data;
+    if (!q->closing && !q->draining) tq_run_up(q, c == &q->claim[TQ_CPU] ? TQ_CPU : TQ_IO);
+}
+
+/* XGROUP CREATE answered. An error other than BUSYGROUP (the stream's key
+ * holds another type): logged once, tried again every second until the key
+ * is a stream again, with no claims meanwhile. */
 static void on_group(redisAsyncContext *ac, void *reply, void *priv)
 {
     redisconn *c = priv;
@@ -471,9 +481,17 @@ static void on_group(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     if (!rep || q->closing) return;
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9)) {
-        fprintf(stderr, "iocpu: redis: cannot make the consumer group: %s\n", rep->str);
+        if (!q->group_failed[kind])
+            tq_log(q,
+                   "iocpu: redis: cannot make the consumer group of %s (trying every second): %s\n",
+                   TQ_STREAM[kind], rep->str);
+        q->group_failed[kind] = 1;
+        (void)loop_timer_start(q->l, &q->group_retry[kind], 1000000000ull, on_group_retry, c);
         return;
     }
+    if (q->group_failed[kind])
+        tq_log(q, "iocpu: redis: the consumer group of %s is back\n", TQ_STREAM[kind]);
+    q->group_failed[kind] = 0;
     q->group_ok[kind] = 1;
     claim(q, kind);
 }
@@ -578,10 +596,14 @@ void tq_run_stop(taskq *q)
     redisconn_stop(&q->claim[TQ_CPU]); /* a claim in flight is dropped: reclaimed later */
     redisconn_stop(&q->claim[TQ_IO]);
     loop_timer_cancel(q->l, &q->reclaim);
+    for (int k = 0; k < TQ_NKINDS; k++)
+        loop_timer_cancel(q->l, &q->group_retry[k]);
 }
 
 void tq_run_close(taskq *q)
 {
+    for (int k = 0; k < TQ_NKINDS; k++)
+        loop_timer_cancel(q->l, &q->group_retry[k]);
     loop_timer_cancel(q->l, &q->heartbeat);
     loop_timer_cancel(q->l, &q->reclaim);
     loop_timer_cancel(q->l, &q->retry_claim);

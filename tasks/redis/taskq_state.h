@@ -124,6 +124,8 @@ struct taskq {
     size_t njobs[TQ_NKINDS], starting;
     int claiming[TQ_NKINDS], group_ok[TQ_NKINDS];
     timer heartbeat, reclaim, retry_claim;
+    timer group_retry[TQ_NKINDS]; /* XGROUP CREATE failed (the key is no stream): again in 1 s */
+    int group_failed[TQ_NKINDS];  /* ... and that was logged */
     int retry_armed;
     /* for /metrics: written on loop 0, read there when it publishes (taskq_metrics:
      * atomics, so any thread may read them) */

@@ -1135,3 +1135,29 @@ Test(redis_tasks, runner_does_not_show_the_process_id)
     json_decref(t);
     ts_stop(&a);
 }
+
+/* A job stream's key replaced by another type (SET iocpu:jobs:io x): tasks
+ * answer 503 meanwhile, and once the key is gone the replica makes its
+ * consumer group again and runs tasks. Before: the group was never made
+ * again, and io tasks stayed queued until the replica reconnected. */
+Test(redis_tasks, job_stream_of_another_type_recovers_when_removed)
+{
+    test_server a;
+    replica(&a, "a");
+    char id[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+    json_decref(get_task(&a, id, 10));
+    redis_cli("SET iocpu:jobs:io x");
+    usleep(300000);
+    http_res res;
+    http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":0.05}", &res);
+    cr_assert_eq(res.status, 503, "%ld %s", res.status, res.body);
+    http_res_free(&res);
+    usleep(1500000); /* a retry or two of the group while the key is wrong */
+    redis_cli("DEL iocpu:jobs:io");
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+    json_t *t = get_task(&a, id, 10);
+    cr_assert_str_eq(str(t, "status"), "done");
+    json_decref(t);
+    ts_stop(&a);
+}
