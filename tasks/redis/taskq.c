@@ -309,23 +309,41 @@ static void refetch_waiters(taskq *q, int all)
 }
 
 /* POST */
+
+/* CREATE's answer {entry or "full", {{reason, stream, entry}...}}: counts
+ * what it dead-lettered; the entry (or "full"), or NULL when it is no such answer. */
+static const char *created_entry(taskq *q, const redisReply *rep)
+{
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    const redisReply *dl = rep->element[1];
+    for (size_t i = 0; i < dl->elements; i++) {
+        const redisReply *d = dl->element[i];
+        if (d->type != REDIS_REPLY_ARRAY || d->elements != 3) continue;
+        if (d->element[0]->str && d->element[1]->str && d->element[2]->str)
+            tq_dead_lettered(q, d->element[0]->str, d->element[1]->str, d->element[2]->str);
+    }
+    return rep->element[0]->str;
+}
+
 static void on_created(redisAsyncContext *ac, void *reply, void *priv)
 {
     tq_op *op = priv;
     redisReply *rep = reply;
     (void)ac;
+    const char *entry = created_entry(op->q, rep);
     /* not created: the client's share comes back (no reply at all: the next
      * recheck reads whether it was, tq_owned_recheck) */
-    if (rep && (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")))
-        tq_owned_release(op->q, op->id);
-    if (!op->tw && rep && rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "full"))
+    if (rep && (!entry || !strcmp(entry, "full"))) tq_owned_release(op->q, op->id);
+    if (!op->tw && entry && strcmp(entry, "full"))
         /* the client left (or half-closed, or got a 503 when Redis was too slow) before
          * its 202: the task exists and runs; the log is the only place its id shows up */
         fprintf(stderr, "iocpu: POST created /tasks/%s, but %s\n", op->id,
                 op->timed_out ? "its answer was a 503: Redis took longer than --redis-timeout"
                               : "the client left before its answer");
     if (!op_reply(op, rep)) return;
-    if (rep->type != REDIS_REPLY_STRING || !strcmp(rep->str, "full")) {
+    if (!entry || !strcmp(entry, "full")) {
         op_detail(op, 503, "too many tasks");
         return;
     }
@@ -354,13 +372,14 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s, const task_clie
     snprintf(maxlive, sizeof(maxlive), "%ld", q->max_live);
     snprintf(cap, sizeof(cap), "%ld", q->keep);
     snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", op->id);
-    const char *argv[24] = {"EVAL",
+    const char *argv[28] = {"EVAL",
                             TQ_LUA_CREATE,
-                            "4",
+                            "5",
                             key,
                             TQ_STREAM[TQ_CPU],
                             TQ_STREAM[TQ_IO],
                             TQ_INDEX,
+                            TQ_DEAD,
                             op->id,
                             now,
                             maxlive,
@@ -368,7 +387,7 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s, const task_clie
                             s->kind == TASK_IO ? "io" : "cpu",
                             "kind",
                             s->kind == TASK_IO ? "io" : "cpu"};
-    int argc = 14;
+    int argc = 15;
     char token[TASK_OWNER_TOKEN_LEN + 1], owner[TASK_OWNER_HASH_HEX + 1];
     uint8_t hash[TASK_OWNER_HASH_BYTES];
     if (task_owner_new(token, hash) < 0) return -1;
@@ -754,6 +773,15 @@ void taskq_metrics(const taskq *q, buf *b)
     task_quota_stats qs; /* loop 0 (tasks_publish): the only thread that counts */
     task_quota_get_stats(q->quota, &qs);
     task_quota_render(&qs, b);
+    prom_family(b, "iocpu_task_backend_dead_lettered_total", "counter",
+                "Entries of the job streams that named no valid task (poison), moved by this "
+                "replica to " TQ_DEAD ", by reason.");
+    for (size_t i = 0; i < TQ_DL_NREASONS; i++) {
+        char lbl[64] = "";
+        prom_label(lbl, sizeof(lbl), "reason", TQ_DEAD_REASON[i]);
+        prom_sample_u64(b, "iocpu_task_backend_dead_lettered_total", lbl,
+                        atomic_load_explicit(&m->n_dead[i], memory_order_relaxed));
+    }
 }
 
 int taskq_ready(const taskq *q)
@@ -761,16 +789,24 @@ int taskq_ready(const taskq *q)
     return atomic_load(&((taskq *)q)->ready);
 }
 
-/* The consumer name of this replica in the group: replica id (or host
- * name), pid and 32 random bits. */
+/* The consumer name of this replica in the group, which tasks show as
+ * their "runner": the replica id (or the host name) and 64 random bits, so
+ * that each process is a consumer of its own (a restarted replica does not
+ * take its predecessor's jobs for its own) and no process id shows. */
 static void consumer_name(taskq *q, const char *replica_id)
 {
     char host[64] = "";
     if (gethostname(host, sizeof(host) - 1) < 0) strcpy(host, "iocpu");
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) < 0) r = (uint32_t)getpid();
-    snprintf(q->consumer, sizeof(q->consumer), "%s-%ld-%08x", replica_id[0] ? replica_id : host,
-             (long)getpid(), r);
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+        struct timespec a, b; /* no entropy yet (early boot): the clocks' noise */
+        clock_gettime(CLOCK_REALTIME, &a);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        r = ((uint64_t)a.tv_sec << 32 ^ (uint64_t)a.tv_nsec) * 0x9e3779b97f4a7c15ull ^
+            (uint64_t)b.tv_nsec;
+    }
+    snprintf(q->consumer, sizeof(q->consumer), "%s-%016llx", replica_id[0] ? replica_id : host,
+             (unsigned long long)r);
 }
 
 /* Starts the four connections (each retries by itself). */
@@ -823,6 +859,7 @@ int taskq_new(taskq **out, const task_env *env)
     q->keep = (long)env->keep;
     q->ttl_s = env->ttl_s < 1 ? 1 : (uint64_t)ceil(env->ttl_s);
     consumer_name(q, env->replica_id);
+    lograte_init(&q->log, 10, 1000000000u);
     connect_all(q);
     (void)loop_timer_start(q->l, &q->ping, q->cmd_timeout_ns, ping_tick, q);
     *out = q;
@@ -840,6 +877,10 @@ void taskq_close(taskq *q)
 {
     if (!q || q->closing) return;
     q->closing = 1;
+    uint64_t hidden = lograte_flush(&q->log);
+    if (hidden)
+        fprintf(stderr, "iocpu: redis: %llu more lines about the queue suppressed\n",
+                (unsigned long long)hidden);
     loop_timer_cancel(q->l, &q->ping);
     tq_update_ready(q);
     tq_run_close(q);

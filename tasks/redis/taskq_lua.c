@@ -7,10 +7,17 @@
  */
 #include "taskq_lua.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
+#include "loop.h"
+
 const char *const TQ_STREAM[TQ_NKINDS] = {"iocpu:jobs:cpu", "iocpu:jobs:io"};
+
+const char *const TQ_DEAD_REASON[TQ_DL_NREASONS] = {
+    "no_id", "bad_id", "extra_fields", "missing_task", "wrong_type", "invalid_task", "deleted"};
 
 int tq_command(redisconn *c, redisCallbackFn *fn, void *priv, int argc, const char **argv)
 {
@@ -25,14 +32,129 @@ void tq_now(char *dst, size_t len)
     snprintf(dst, len, "%.6f", (double)ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
-/* KEYS: task, cpu stream, io stream, index.
+void tq_log(taskq *q, const char *fmt, ...)
+{
+    uint64_t hidden;
+    int ok = lograte_allow(&q->log, loop_now_ns(), &hidden);
+    if (hidden)
+        fprintf(stderr, "iocpu: redis: %llu more lines about the queue suppressed\n",
+                (unsigned long long)hidden);
+    if (!ok) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+/* 1 when text looks like a stream entry id (digits, '-', digits). */
+static int entry_id_ok(const char *e)
+{
+    static const char digits[] = "0123456789";
+    size_t a = strspn(e, digits);
+    if (!a || a > 20 || e[a] != '-') return 0;
+    const char *b = e + a + 1;
+    size_t m = strspn(b, digits);
+    return m && m <= 20 && !b[m];
+}
+
+void tq_dead_lettered(taskq *q, const char *why, const char *stream, const char *entry)
+{
+    int r = 0;
+    while (r < TQ_DL_NREASONS && strcmp(why, TQ_DEAD_REASON[r]))
+        r++;
+    if (r == TQ_DL_NREASONS) return; /* not one of our scripts' answers */
+    atomic_fetch_add_explicit(&q->n_dead[r], 1, memory_order_relaxed);
+    const char *kind = !strcmp(stream, TQ_STREAM[TQ_CPU])  ? "cpu"
+                       : !strcmp(stream, TQ_STREAM[TQ_IO]) ? "io"
+                                                           : "?";
+    tq_log(q, "iocpu: redis: %s job %s moved to " TQ_DEAD ": %s\n", kind,
+           entry_id_ok(entry) ? entry : "?", TQ_DEAD_REASON[r]);
+}
+
+/* Lua shared by the scripts that meet stream entries: what makes one poison,
+ * and moving it to the dead-letter stream.
+ *   shape(fields)  -> nil for our own entry (exactly: id <32 lowercase hex>),
+ *                     else no_id / bad_id / extra_fields (deleted: no fields)
+ *   check(id)      -> nil when iocpu:task:<id> is a hash with a known status,
+ *                     else missing_task / wrong_type / invalid_task
+ *   dead(dk, s, e, why) -> 1 when entry e of stream s was acknowledged or
+ *                     deleted here and added to dk with why, 0 when another
+ *                     replica got there first. The copy keeps the reason,
+ *                     the source stream and entry, and at most 32 of the
+ *                     original field/value pairs, each cut to 512 bytes
+ *                     (then "truncated 1"). */
+#define LUA_POISON                                                                                 \
+    "local function shape(f)\n"                                                                    \
+    "  if not f then return 'deleted' end\n"                                                       \
+    "  local id\n"                                                                                 \
+    "  for i = 1, #f - 1, 2 do if f[i] == 'id' then id = f[i + 1] break end end\n"                 \
+    "  if not id then return 'no_id' end\n"                                                        \
+    "  if #id ~= 32 or not string.find(id, '^[0-9a-f]+$') then return 'bad_id' end\n"              \
+    "  if #f ~= 2 then return 'extra_fields' end\n"                                                \
+    "  return nil\n"                                                                               \
+    "end\n"                                                                                        \
+    "local KNOWN = {queued = 1, running = 1, done = 1, cancelled = 1, failed = 1}\n"               \
+    "local function check(id)\n"                                                                   \
+    "  local k = '" TQ_KEY_PREFIX "' .. id\n"                                                      \
+    "  local t = redis.call('TYPE', k)['ok']\n"                                                    \
+    "  if t == 'none' then return 'missing_task' end\n"                                            \
+    "  if t ~= 'hash' then return 'wrong_type' end\n"                                              \
+    "  if not KNOWN[redis.call('HGET', k, 'status') or ''] then return 'invalid_task' end\n"       \
+    "  return nil\n"                                                                               \
+    "end\n"                                                                                        \
+    "local function dead(dk, s, e, why)\n"                                                         \
+    "  local got = redis.call('XRANGE', s, e, e)\n"                                                \
+    "  local a = redis.call('XACK', s, '" TQ_GROUP "', e)\n"                                       \
+    "  local d = redis.call('XDEL', s, e)\n"                                                       \
+    "  if a + d == 0 then return 0 end\n"                                                          \
+    "  local args = {'XADD', dk, 'MAXLEN', '~', '" TQ_DEAD_MAXLEN "', '*', 'reason', why,\n"       \
+    "                'stream', s, 'entry', e}\n"                                                   \
+    "  local f = got[1] and got[1][2] or {}\n"                                                     \
+    "  local n, cut = #f, false\n"                                                                 \
+    "  if n > 64 then n = 64 cut = true end\n"                                                     \
+    "  for i = 1, n do\n"                                                                          \
+    "    local v = f[i]\n"                                                                         \
+    "    if #v > 512 then v = string.sub(v, 1, 512) cut = true end\n"                              \
+    "    args[#args + 1] = v\n"                                                                    \
+    "  end\n"                                                                                      \
+    "  if cut then args[#args + 1] = 'truncated' args[#args + 1] = '1' end\n"                      \
+    "  redis.call(unpack(args))\n"                                                                 \
+    "  return 1\n"                                                                                 \
+    "end\n"
+
+/* KEYS: stream, dead. ARGV: entry -> {reason, 1 or 0, entry}.
+ * An entry a replica read that is not ours (shape), or that was deleted
+ * while pending: acknowledged, deleted and dead-lettered. */
+const char TQ_LUA_DEAD[] =
+    LUA_POISON "local got = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])\n"
+               "local why = shape(got[1] and got[1][2]) or 'bad_id'\n"
+               "return {why, dead(KEYS[2], KEYS[1], ARGV[1], why), ARGV[1]}\n";
+
+/* KEYS: task, cpu stream, io stream, index, dead.
  * ARGV: id, created_at, max live, finished kept, "cpu"|"io", field, value...
- * -> the stream entry id, or "full" when max live tasks are queued or running.
+ * -> {the stream entry id, or "full" when max live tasks are queued or
+ * running, {{reason, stream, entry}... dead-lettered}}. Only poison counts
+ * as nothing: when full, the oldest SWEEP entries of each stream are looked
+ * at and the poison among them dead-lettered before counting again.
  * The index keeps the newest (kept + live) ids; the finished tasks that fall
  * out of it are deleted, like the memory store forgets its oldest. */
-const char TQ_LUA_CREATE[] =
-    "local live = redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3])\n"
-    "if live >= tonumber(ARGV[3]) then return 'full' end\n"
+const char TQ_LUA_CREATE[] = LUA_POISON
+    "local dl = {}\n"
+    "local function sweep(s)\n"
+    "  for _, en in ipairs(redis.call('XRANGE', s, '-', '+', 'COUNT', 256)) do\n"
+    "    local why = shape(en[2])\n"
+    "    if not why then why = check(en[2][2]) end\n"
+    "    if why and dead(KEYS[5], s, en[1], why) == 1 then dl[#dl + 1] = {why, s, en[1]} end\n"
+    "  end\n"
+    "end\n"
+    "local function count() return redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3]) end\n"
+    "local live = count()\n"
+    "if live >= tonumber(ARGV[3]) then\n"
+    "  sweep(KEYS[2])\n"
+    "  sweep(KEYS[3])\n"
+    "  live = count()\n"
+    "end\n"
+    "if live >= tonumber(ARGV[3]) then return {'full', dl} end\n"
     "local s = KEYS[2]\n"
     "if ARGV[5] == 'io' then s = KEYS[3] end\n"
     "local e = redis.call('XADD', s, '*', 'id', ARGV[1])\n"
@@ -49,21 +171,24 @@ const char TQ_LUA_CREATE[] =
     "  end\n"
     "  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, n - cap - 1)\n"
     "end\n"
-    "return e\n";
+    "return {e, dl}\n";
 
-/* KEYS: task, stream. ARGV: entry, group, consumer, now, max attempts, ttl,
- * channel, id -> {"run", attempt, kind, delay, n, iterations, ms} or
- * {"gone"} / {"ended"} (acknowledged, nothing to run) or {"failed"} (too
- * many attempts: failed, acknowledged, waiters woken). Sent again by the
- * same runner (its reply was lost), it answers "run" with the same attempt. */
-const char TQ_LUA_START[] =
+/* KEYS: task, stream, dead. ARGV: entry, group, consumer, now, max attempts,
+ * ttl, channel, id -> {"run", attempt, kind, delay, n, iterations, ms} or
+ * {"ended"} (acknowledged, nothing to run) or {"failed"} (too many
+ * attempts: failed, acknowledged, waiters woken) or {"dead", reason, 1|0}
+ * (no task, or not a hash, or no known status at the id: dead-lettered).
+ * Sent again by the same runner (its reply was lost), it answers "run"
+ * with the same attempt. */
+const char TQ_LUA_START[] = LUA_POISON
+    "local why = check(ARGV[8])\n"
+    "if why then return {'dead', why, dead(KEYS[3], KEYS[2], ARGV[1], why)} end\n"
     "local r = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'kind', 'delay', 'n',\n"
     "                     'iterations', 'ms', 'runner')\n"
     "local function drop()\n"
     "  redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
     "  redis.call('XDEL', KEYS[2], ARGV[1])\n"
     "end\n"
-    "if not r[1] then drop() return {'gone'} end\n"
     "if r[1] ~= 'queued' and r[1] ~= 'running' then drop() return {'ended'} end\n"
     "local a = tonumber(r[2]) or 0\n"
     "if r[1] == 'running' and r[8] == ARGV[3] then\n"
@@ -81,19 +206,25 @@ const char TQ_LUA_START[] =
     "           'runner', ARGV[3], 'started_at', ARGV[4])\n"
     "return {'run', tostring(a + 1), r[3] or '', r[4] or '', r[5] or '', r[6] or '', r[7] or ''}\n";
 
-/* KEYS: task, stream. ARGV: entry, group, consumer, attempt, now, ttl,
- * channel, id, status, field, value... -> "done" (recorded), "ended" (it
- * was cancelled meanwhile; acknowledged) or "lost" (another replica took
+/* KEYS: task, stream, dead. ARGV: entry, group, consumer, attempt, now, ttl,
+ * channel, id, dead reason ("" or invalid_task: the record failed
+ * validation), status, field, value... -> "done" (recorded), "ended" (it
+ * was cancelled meanwhile; acknowledged), "dead" (recorded or ended, and
+ * the entry dead-lettered with the reason) or "lost" (another replica took
  * the job over: nothing written, not acknowledged, it is theirs now). */
-const char TQ_LUA_FINISH[] =
+const char TQ_LUA_FINISH[] = LUA_POISON
     "local r = redis.call('HMGET', KEYS[1], 'status', 'runner', 'attempts')\n"
     "if r[2] ~= ARGV[3] or r[3] ~= ARGV[4] then return 'lost' end\n"
     "local res = 'ended'\n"
     "if r[1] == 'running' then\n"
-    "  redis.call('HSET', KEYS[1], 'status', ARGV[9], 'finished_at', ARGV[5], unpack(ARGV, 10))\n"
+    "  redis.call('HSET', KEYS[1], 'status', ARGV[10], 'finished_at', ARGV[5], unpack(ARGV, 11))\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[6])\n"
     "  redis.call('PUBLISH', ARGV[7], 'done ' .. ARGV[8])\n"
     "  res = 'done'\n"
+    "end\n"
+    "if ARGV[9] ~= '' then\n"
+    "  if dead(KEYS[3], KEYS[2], ARGV[1], ARGV[9]) == 1 then res = 'dead' end\n"
+    "  return res\n"
     "end\n"
     "redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
     "redis.call('XDEL', KEYS[2], ARGV[1])\n"
@@ -147,14 +278,19 @@ const char TQ_LUA_HEARTBEAT[] =
     "end\n"
     "return n\n";
 
-/* KEYS: task, stream. ARGV: entry, group, id -> the new entry, or "ended".
+/* KEYS: task, stream, dead. ARGV: entry, group, id -> {the new entry},
+ * {"ended"} or {"dead", reason, 1|0, entry} (no task at the id, or not a
+ * hash, or no known status: dead-lettered).
  * Hands a job back (a replica that got it but has no free worker any more):
  * acknowledged and deleted, then added again, so a replica blocked on the
  * stream gets it at once. */
-const char TQ_LUA_REQUEUE[] = "redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
-                              "redis.call('XDEL', KEYS[2], ARGV[1])\n"
-                              "local st = redis.call('HGET', KEYS[1], 'status')\n"
-                              "if st ~= 'queued' and st ~= 'running' then return 'ended' end\n"
-                              "local e = redis.call('XADD', KEYS[2], '*', 'id', ARGV[3])\n"
-                              "redis.call('HSET', KEYS[1], 'entry', e)\n"
-                              "return e\n";
+const char TQ_LUA_REQUEUE[] = LUA_POISON
+    "local why = check(ARGV[3])\n"
+    "if why then return {'dead', why, dead(KEYS[3], KEYS[2], ARGV[1], why), ARGV[1]} end\n"
+    "redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
+    "redis.call('XDEL', KEYS[2], ARGV[1])\n"
+    "local st = redis.call('HGET', KEYS[1], 'status')\n"
+    "if st ~= 'queued' and st ~= 'running' then return {'ended'} end\n"
+    "local e = redis.call('XADD', KEYS[2], '*', 'id', ARGV[3])\n"
+    "redis.call('HSET', KEYS[1], 'entry', e)\n"
+    "return {e}\n";

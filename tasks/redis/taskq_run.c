@@ -26,6 +26,14 @@
  * whose reply was lost is sent again (START recognises its own runner and
  * does not count the attempt twice).
  *
+ * Poison: an entry of a job stream that names no valid task (no id, a
+ * malformed id, fields besides it, no task hash at the id, another type at
+ * the key, a record that fails validation, an entry deleted while pending)
+ * is acknowledged and moved to iocpu:jobs:dead with its reason
+ * (taskq_lua.c), counted and logged once (rate-limited) by
+ * tq_dead_lettered(): it never stays pending, so XAUTOCLAIM never brings it
+ * back, and it never holds a place under --max-tasks.
+ *
  * Threads: loop 0 only, except a CPU job's work on an executor worker:
  * what the two share is the job's task_run (tasks/run.h says how).
  */
@@ -169,7 +177,7 @@ static int read_spec(tq_job *j, const redisReply *rep)
     return 0;
 bad:
     snprintf(j->invalid, sizeof(j->invalid), "%s", why);
-    fprintf(stderr, "iocpu: task %s not run: %s\n", j->id, why);
+    tq_log(j->q, "iocpu: task %s not run: %s\n", j->id, why);
     return -1;
 }
 
@@ -185,6 +193,9 @@ static void on_started(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (j->kind == TQ_CPU) q->starting--;
     j->state = J_RUNNING; /* not STARTING any more (job_free's count) */
+    if (rep && rep->type == REDIS_REPLY_ARRAY && !strcmp(elem(rep, 0), "dead") &&
+        rep->elements == 3 && rep->element[2]->integer == 1)
+        tq_dead_lettered(q, elem(rep, 1), TQ_STREAM[j->kind], j->entry);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || strcmp(elem(rep, 0), "run") || q->closing ||
         rep->elements < 7) {
         if (rep && rep->type == REDIS_REPLY_ERROR) fprintf(stderr, "iocpu: redis: %s\n", rep->str);
@@ -211,10 +222,10 @@ static void send_start(tq_job *j)
     tq_now(now, sizeof(now));
     snprintf(attempts, sizeof(attempts), "%ld", q->attempts);
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)q->ttl_s);
-    const char *argv[] = {"EVAL",   TQ_LUA_START, "2",         key, TQ_STREAM[j->kind],
-                          j->entry, TQ_GROUP,     q->consumer, now, attempts,
-                          ttl,      TQ_CHANNEL,   j->id};
-    j->unsent = tq_command(&q->cmd, on_started, j, 13, argv) < 0;
+    const char *argv[] = {"EVAL",   TQ_LUA_START, "3",        key,         TQ_STREAM[j->kind],
+                          TQ_DEAD,  j->entry,     TQ_GROUP,   q->consumer, now,
+                          attempts, ttl,          TQ_CHANNEL, j->id};
+    j->unsent = tq_command(&q->cmd, on_started, j, 14, argv) < 0;
 }
 
 static void job_claimed(taskq *q, int kind, const char *entry, const char *id)
@@ -227,35 +238,87 @@ static void job_claimed(taskq *q, int kind, const char *entry, const char *id)
     send_start(j);
 }
 
+/* The answer of TQ_LUA_REQUEUE when it dead-lettered: {"dead", reason, 1|0, entry}. */
+static void on_maybe_dead(redisAsyncContext *ac, void *reply, void *priv)
+{
+    redisconn *c = ac->data;
+    taskq *q = c ? c->data : NULL;
+    const redisReply *rep = reply;
+    int kind = (int)(intptr_t)priv;
+    if (!q || !rep || q->closing || rep->type != REDIS_REPLY_ARRAY) return;
+    if (rep->elements == 4 && !strcmp(elem(rep, 0), "dead") && rep->element[2]->integer == 1)
+        tq_dead_lettered(q, elem(rep, 1), TQ_STREAM[kind], elem(rep, 3));
+}
+
 /* Gives an entry we cannot run now back to the stream (TQ_LUA_REQUEUE). */
 static void requeue(taskq *q, int kind, const char *entry, const char *id)
 {
     char key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN + 8];
     snprintf(key, sizeof(key), TQ_KEY_PREFIX "%s", id);
-    const char *argv[] = {"EVAL", TQ_LUA_REQUEUE, "2", key, TQ_STREAM[kind], entry, TQ_GROUP, id};
+    const char *argv[] = {"EVAL",  TQ_LUA_REQUEUE, "3",      key, TQ_STREAM[kind],
+                          TQ_DEAD, entry,          TQ_GROUP, id};
     atomic_fetch_add_explicit(&q->n_requeued, 1, memory_order_relaxed);
-    tq_command(&q->cmd, NULL, NULL, 8, argv); /* if it fails, reclaimed after claim-idle */
+    /* if it fails, reclaimed after claim-idle */
+    tq_command(&q->cmd, on_maybe_dead, (void *)(intptr_t)kind, 9, argv);
 }
 
-/* One stream entry of an XREADGROUP / XAUTOCLAIM reply: [entry, [field, value...]].
- * A blocked XREADGROUP asked when a worker was free; if the worker has been
- * taken since (by /cpu/executor, say), the job goes back to the others. */
+/* The answer of TQ_LUA_DEAD: {reason, 1|0, entry}. */
+static void on_dead(redisAsyncContext *ac, void *reply, void *priv)
+{
+    redisconn *c = ac->data;
+    taskq *q = c ? c->data : NULL;
+    const redisReply *rep = reply;
+    int kind = (int)(intptr_t)priv;
+    if (!q || !rep || q->closing) return;
+    if (rep->type == REDIS_REPLY_ERROR) tq_log(q, "iocpu: redis: %s\n", rep->str);
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 && rep->element[1]->integer == 1)
+        tq_dead_lettered(q, elem(rep, 0), TQ_STREAM[kind], elem(rep, 2));
+}
+
+/* Moves a poison entry (not ours, or deleted while pending) to TQ_DEAD. */
+static void dead_letter(taskq *q, int kind, const char *entry)
+{
+    const char *argv[] = {"EVAL", TQ_LUA_DEAD, "2", TQ_STREAM[kind], TQ_DEAD, entry};
+    /* if it fails, it is still pending: reclaimed after claim-idle and sent again */
+    tq_command(&q->cmd, on_dead, (void *)(intptr_t)kind, 6, argv);
+}
+
+/* Our own entries have exactly one field: id <32 lowercase hex> (the
+ * scripts' shape() says the same). The id, or NULL for poison. */
+static const char *entry_task_id(const redisReply *f)
+{
+    if (f->type != REDIS_REPLY_ARRAY || f->elements != 2) return NULL;
+    const redisReply *k = f->element[0], *v = f->element[1];
+    uint8_t raw[TASK_ID_BYTES];
+    if (k->type != REDIS_REPLY_STRING || k->len != 2 || memcmp(k->str, "id", 2)) return NULL;
+    if (v->type != REDIS_REPLY_STRING || v->len != TASK_ID_LEN) return NULL;
+    return task_id_parse(v->str, raw) == 0 ? v->str : NULL;
+}
+
+/* One stream entry of an XREADGROUP / XAUTOCLAIM reply: [entry, [field, value...]]
+ * (the fields nil: deleted while pending). Poison goes to the dead-letter
+ * stream. A blocked XREADGROUP asked when a worker was free; if the worker
+ * has been taken since (by /cpu/executor, say), the job goes back to the others. */
 static void take_entry(taskq *q, int kind, const redisReply *e, int reclaimed)
 {
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !e->element[0]->str) return;
-    const redisReply *f = e->element[1];
-    if (f->type != REDIS_REPLY_ARRAY) return; /* deleted meanwhile */
-    for (size_t i = 0; i + 1 < f->elements; i += 2)
-        if (f->element[i]->str && !strcmp(f->element[i]->str, "id") && f->element[i + 1]->str &&
-            f->element[i + 1]->len == TASK_ID_LEN) {
-            if (free_slots(q, kind)) {
-                atomic_fetch_add_explicit(reclaimed ? &q->n_reclaimed : &q->n_claimed, 1,
-                                          memory_order_relaxed);
-                job_claimed(q, kind, e->element[0]->str, f->element[i + 1]->str);
-            } else
-                requeue(q, kind, e->element[0]->str, f->element[i + 1]->str);
-            return;
-        }
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    const char *entry = e->element[0]->str, *id = entry_task_id(e->element[1]);
+    if (!id) {
+        dead_letter(q, kind, entry);
+        return;
+    }
+    if (reclaimed)
+        tq_log(q, "iocpu: reclaiming %s job %s (its replica went silent)\n",
+               kind == TQ_CPU ? "cpu" : "io", entry);
+    if (free_slots(q, kind)) {
+        atomic_fetch_add_explicit(reclaimed ? &q->n_reclaimed : &q->n_claimed, 1,
+                                  memory_order_relaxed);
+        job_claimed(q, kind, entry, id);
+    } else {
+        requeue(q, kind, entry, id);
+    }
 }
 
 /* --- FINISH: the outcome back to Redis ------------------------------------------- */
@@ -274,6 +337,8 @@ static void on_finished(redisAsyncContext *ac, void *reply, void *priv)
     if (rep->type == REDIS_REPLY_ERROR) fprintf(stderr, "iocpu: redis: %s\n", rep->str);
     if (rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "lost"))
         atomic_fetch_add_explicit(&q->n_lost, 1, memory_order_relaxed);
+    if (rep->type == REDIS_REPLY_STRING && !strcmp(rep->str, "dead"))
+        tq_dead_lettered(q, TQ_DEAD_REASON[TQ_DL_INVALID_TASK], TQ_STREAM[j->kind], j->entry);
     int kind = j->kind;
     job_free(j);
     claim(q, kind);
@@ -294,10 +359,22 @@ static void report(tq_job *j)
         t1 = ej->finished_ns;
     }
     snprintf(elapsed, sizeof(elapsed), "%.6f", t0 ? (double)(t1 - t0) / 1e9 : 0.0);
-    const char *argv[24] = {"EVAL",   TQ_LUA_FINISH, "2",         key,        TQ_STREAM[j->kind],
-                            j->entry, TQ_GROUP,      q->consumer, j->attempt, now,
-                            ttl,      TQ_CHANNEL,    j->id};
-    int argc = 13;
+    const char *argv[24] = {"EVAL",
+                            TQ_LUA_FINISH,
+                            "3",
+                            key,
+                            TQ_STREAM[j->kind],
+                            TQ_DEAD,
+                            j->entry,
+                            TQ_GROUP,
+                            q->consumer,
+                            j->attempt,
+                            now,
+                            ttl,
+                            TQ_CHANNEL,
+                            j->id,
+                            j->invalid[0] ? TQ_DEAD_REASON[TQ_DL_INVALID_TASK] : ""};
+    int argc = 15;
     if (j->invalid[0]) {
         argv[argc++] = "failed";
         argv[argc++] = "error";
@@ -389,6 +466,16 @@ static void claim(taskq *q, int kind)
     if (tq_command(c, on_claimed, c, 11, argv) == 0) q->claiming[kind] = 1;
 }
 
+static void on_group_retry(timer *t)
+{
+    redisconn *c = t->data;
+    taskq *q = c->data;
+    if (!q->closing && !q->draining) tq_run_up(q, c == &q->claim[TQ_CPU] ? TQ_CPU : TQ_IO);
+}
+
+/* XGROUP CREATE answered. An error other than BUSYGROUP (the stream's key
+ * holds another type): logged once, tried again every second until the key
+ * is a stream again, with no claims meanwhile. */
 static void on_group(redisAsyncContext *ac, void *reply, void *priv)
 {
     redisconn *c = priv;
@@ -398,9 +485,17 @@ static void on_group(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     if (!rep || q->closing) return;
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9)) {
-        fprintf(stderr, "iocpu: redis: cannot make the consumer group: %s\n", rep->str);
+        if (!q->group_failed[kind])
+            tq_log(q,
+                   "iocpu: redis: cannot make the consumer group of %s (trying every second): %s\n",
+                   TQ_STREAM[kind], rep->str);
+        q->group_failed[kind] = 1;
+        (void)loop_timer_start(q->l, &q->group_retry[kind], 1000000000ull, on_group_retry, c);
         return;
     }
+    if (q->group_failed[kind])
+        tq_log(q, "iocpu: redis: the consumer group of %s is back\n", TQ_STREAM[kind]);
+    q->group_failed[kind] = 0;
     q->group_ok[kind] = 1;
     claim(q, kind);
 }
@@ -444,13 +539,8 @@ static void on_reclaimed(redisAsyncContext *ac, void *reply, void *priv)
     if (!q || !rep || q->closing || q->draining) return;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) return; /* NOGROUP etc.: next round */
     const redisReply *entries = rep->element[1];
-    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
-        const redisReply *e = entries->element[i];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->str)
-            fprintf(stderr, "iocpu: reclaiming %s job %s (its replica went silent)\n",
-                    kind == TQ_CPU ? "cpu" : "io", e->element[0]->str);
-        take_entry(q, kind, e, 1);
-    }
+    for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++)
+        take_entry(q, kind, entries->element[i], 1);
 }
 
 static void reclaim(timer *t)
@@ -510,10 +600,14 @@ void tq_run_stop(taskq *q)
     redisconn_stop(&q->claim[TQ_CPU]); /* a claim in flight is dropped: reclaimed later */
     redisconn_stop(&q->claim[TQ_IO]);
     loop_timer_cancel(q->l, &q->reclaim);
+    for (int k = 0; k < TQ_NKINDS; k++)
+        loop_timer_cancel(q->l, &q->group_retry[k]);
 }
 
 void tq_run_close(taskq *q)
 {
+    for (int k = 0; k < TQ_NKINDS; k++)
+        loop_timer_cancel(q->l, &q->group_retry[k]);
     loop_timer_cancel(q->l, &q->heartbeat);
     loop_timer_cancel(q->l, &q->reclaim);
     loop_timer_cancel(q->l, &q->retry_claim);

@@ -12,6 +12,9 @@
  *                     it ends
  *   iocpu:jobs:cpu    stream of CPU jobs, consumer group "iocpu"
  *   iocpu:jobs:io     stream of IO jobs, consumer group "iocpu"
+ *   iocpu:jobs:dead   dead-letter stream: entries of the job streams that name
+ *                     no valid task ("poison"), with the reason and their
+ *                     source stream; capped (XADD MAXLEN ~ TQ_DEAD_MAXLEN)
  *   iocpu:tasks       sorted set of ids by creation time (GET /tasks)
  *   iocpu:events      Pub/Sub channel: "done <id>" wakes waiters on every
  *                     replica, "cancel <id>" stops the job where it runs
@@ -28,6 +31,7 @@
 
 #include "backend.h"
 #include "list.h"
+#include "lograte.h"
 #include "redisconn.h"
 #include "run.h"
 
@@ -35,10 +39,27 @@
 #define TQ_INDEX "iocpu:tasks"
 #define TQ_CHANNEL "iocpu:events"
 #define TQ_GROUP "iocpu"
+#define TQ_DEAD "iocpu:jobs:dead"
+#define TQ_DEAD_MAXLEN "10000" /* entries kept in TQ_DEAD (about: MAXLEN ~) */
 #define TQ_WAIT_BUCKETS 1024
 #define TQ_OWNED_BUCKETS 256
 
 enum { TQ_CPU, TQ_IO, TQ_NKINDS };
+
+/* Why a stream entry was dead-lettered (the names are TQ_DEAD_REASON[]):
+ * no "id" field, an id that is no task id, fields besides the id, no task
+ * at the id, a key of another type at the id, a task record that fails
+ * validation, an entry deleted while a replica held it. */
+enum {
+    TQ_DL_NO_ID,
+    TQ_DL_BAD_ID,
+    TQ_DL_EXTRA_FIELDS,
+    TQ_DL_MISSING_TASK,
+    TQ_DL_WRONG_TYPE,
+    TQ_DL_INVALID_TASK,
+    TQ_DL_DELETED,
+    TQ_DL_NREASONS
+};
 
 typedef struct taskq taskq;
 typedef struct tq_op tq_op;
@@ -112,10 +133,14 @@ struct taskq {
     size_t njobs[TQ_NKINDS], starting;
     int claiming[TQ_NKINDS], group_ok[TQ_NKINDS];
     timer heartbeat, reclaim, retry_claim;
+    timer group_retry[TQ_NKINDS]; /* XGROUP CREATE failed (the key is no stream): again in 1 s */
+    int group_failed[TQ_NKINDS];  /* ... and that was logged */
     int retry_armed;
     /* for /metrics: written on loop 0, read there when it publishes (taskq_metrics:
      * atomics, so any thread may read them) */
     _Atomic uint64_t n_local, n_claimed, n_reclaimed, n_requeued, n_lost;
+    _Atomic uint64_t n_dead[TQ_DL_NREASONS]; /* entries dead-lettered here, by reason */
+    lograte log; /* the backend's lines about what it finds in Redis (tq_log) */
 };
 
 #endif

@@ -118,7 +118,7 @@ static int rd_up(void)
 
 static char g_backend[64];
 static const char *g_replica;
-static long g_workers = 1, g_attempts = 3;
+static long g_workers = 1, g_attempts = 3, g_max_tasks = 10000;
 static double g_idle = 1, g_redis_timeout = 3;
 static const char *g_password = ""; /* as --redis-password-file or IOCPU_REDIS_PASSWORD give it */
 
@@ -128,6 +128,7 @@ static void edit(config *c)
     snprintf(c->replica_id, sizeof(c->replica_id), "%s", g_replica);
     c->workers = g_workers;
     c->task_attempts = g_attempts;
+    c->max_tasks = g_max_tasks;
     c->task_claim_idle = g_idle;
     c->redis_timeout = g_redis_timeout;
     snprintf(c->redis_password, sizeof(c->redis_password), "%s", g_password);
@@ -284,6 +285,7 @@ static void setup(void)
     use_redis(&rd);
     g_workers = 1;
     g_attempts = 3;
+    g_max_tasks = 10000;
     g_idle = 1;
     g_redis_timeout = 3;
 }
@@ -998,7 +1000,7 @@ Test(redis_tasks, a_client_over_its_cap_gets_429_per_replica)
     /* cancelled from B: A hears "done" and gives the share back */
     char path[64];
     snprintf(path, sizeof(path), "/tasks/%s", x);
-    http_do(&b, "DELETE", path, NULL, &res);
+    http_do_auth(&b, "DELETE", path, NULL, TEST_ADMIN_TOKEN, &res);
     cr_assert_eq(res.status, 200, "%s", res.body);
     http_res_free(&res);
     double t0 = now_secs();
@@ -1013,4 +1015,286 @@ Test(redis_tasks, a_client_over_its_cap_gets_429_per_replica)
     cr_assert_eq(got, 202, "the cancelled task's share never came back to A");
     ts_stop(&a);
     ts_stop(&b);
+}
+
+/* --- poison in the job streams ------------------------------------------------ */
+
+/* Runs redis-cli --raw against rd with args; its output (flat, one value a
+ * line) in out. */
+static void redis_out(const char *args, char *out, size_t cap)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "redis-cli --raw -p %d %s", rd.port, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s", cmd);
+}
+
+/* An integer redis-cli printed for args. */
+static long long redis_int(const char *args)
+{
+    char out[64];
+    redis_out(args, out, sizeof(out));
+    return atoll(out);
+}
+
+/* Polls until the integer redis-cli prints for args is want, at most secs. */
+static void wait_redis_int(const char *args, long long want, double secs)
+{
+    double t0 = now_secs();
+    long long got;
+    while ((got = redis_int(args)) != want) {
+        cr_assert(now_secs() - t0 < secs, "%s stayed %lld (wanted %lld)", args, got, want);
+        usleep(20000);
+    }
+}
+
+static double dead_metric(const test_server *t, const char *reason)
+{
+    char lbl[64];
+    snprintf(lbl, sizeof(lbl), "reason=\"%s\"", reason);
+    return metric(t, "iocpu_task_backend_dead_lettered_total", lbl);
+}
+
+/* Each kind of poison: the commands that set it up (may be ""), the stream,
+ * the entry's fields, the reason it is dead-lettered for, and whether a task
+ * of that id shows failed. Each @ stands for a fresh task id. */
+static const struct poison {
+    const char *setup, *stream, *fields, *why;
+    int failed;
+} POISON[] = {
+    {"", "io", "foo bar", "no_id", 0},
+    {"", "cpu", "id nothex", "bad_id", 0},
+    {"", "io", "id 0123456789ABCDEF0123456789ABCDEF", "bad_id", 0},
+    {"", "io", "id 0123456789abcdef0123456789abcdef0", "bad_id", 0},
+    {"", "io", "id @ extra 1", "extra_fields", 0},
+    {"", "cpu", "id @ id @", "extra_fields", 0},
+    {"", "io", "id @", "missing_task", 0},
+    {"SET iocpu:task:@ hello", "cpu", "id @", "wrong_type", 0},
+    {"LPUSH iocpu:task:@ x", "io", "id @", "wrong_type", 0},
+    {"HSET iocpu:task:@ foo bar", "io", "id @", "invalid_task", 0},
+    {"HSET iocpu:task:@ status weird kind io delay 1", "io", "id @", "invalid_task", 1},
+    {"HSET iocpu:task:@ status queued created_at 1 attempts 0 kind io delay nan", "io", "id @",
+     "invalid_task", 1},
+    {"HSET iocpu:task:@ status queued created_at 1 attempts 0 kind io delay -5", "io", "id @",
+     "invalid_task", 1},
+    {"HSET iocpu:task:@ status queued created_at 1 attempts 0 kind cpu n 3 "
+     "iterations 99999999999999999999999",
+     "cpu", "id @", "invalid_task", 1},
+    {"HSET iocpu:task:@ status queued created_at 1 attempts 0 kind cpu n -1 ms -3", "cpu", "id @",
+     "invalid_task", 1},
+};
+#define NPOISON (sizeof(POISON) / sizeof(POISON[0]))
+
+/* tmpl with each @ replaced by id. */
+static void subst(char *dst, size_t cap, const char *tmpl, const char *id)
+{
+    size_t n = 0;
+    for (; *tmpl && n + 40 < cap; tmpl++)
+        if (*tmpl == '@')
+            n += (size_t)snprintf(dst + n, cap - n, "%s", id);
+        else
+            dst[n++] = *tmpl;
+    dst[n] = '\0';
+}
+
+/* Writes POISON[i] into Redis: its entry id in entry, its task id in id. */
+static void write_poison(size_t i, char *entry, char *id)
+{
+    char args[512], fields[256];
+    snprintf(id, 40, "%032zx", i + 0xdead0);
+    if (POISON[i].setup[0]) {
+        subst(args, sizeof(args), POISON[i].setup, id);
+        redis_cli(args);
+    }
+    subst(fields, sizeof(fields), POISON[i].fields, id);
+    snprintf(args, sizeof(args), "XADD iocpu:jobs:%s '*' %s", POISON[i].stream, fields);
+    redis_out(args, entry, 48);
+    entry[strcspn(entry, "\n")] = '\0';
+}
+
+/* The dead-letter stream holds entry with its reason, source stream and
+ * original fields (fields: space-separated), in that order. */
+static void assert_dead(const char *dead, const char *why, const char *stream, const char *entry,
+                        const char *fields)
+{
+    char want[512];
+    int n = snprintf(want, sizeof(want), "reason\n%s\nstream\niocpu:jobs:%s\nentry\n%s\n%s\n", why,
+                     stream, entry, fields);
+    for (int i = n - (int)strlen(fields) - 1; i < n; i++)
+        if (want[i] == ' ') want[i] = '\n';
+    cr_assert(strstr(dead, want), "no dead-letter entry\n%s\nin\n%s", want, dead);
+}
+
+/* Every kind of poison written into the job streams (while a replica
+ * runs, and held by a consumer that died before the replica started) is
+ * acknowledged, moved to iocpu:jobs:dead with its reason and counted once,
+ * nothing of it stays pending or is reclaimed again and again, and with
+ * --max-tasks 3 the queue keeps serving. Before: such entries were never
+ * acknowledged or deleted, five of them made every POST /tasks 503 "too
+ * many tasks" for good, and reclaiming them never stopped. */
+Test(redis_tasks, poison_entries_are_dead_lettered_and_never_block_the_queue)
+{
+    g_max_tasks = 3;
+    g_workers = 2;
+    /* a consumer that read two poison entries and died: they are pending */
+    redis_cli("XGROUP CREATE iocpu:jobs:io iocpu 0 MKSTREAM");
+    char ghost[2][48], big[2048] = "XADD iocpu:jobs:cpu '*'";
+    redis_out("XADD iocpu:jobs:io '*' ghost 1", ghost[0], sizeof(ghost[0]));
+    ghost[0][strcspn(ghost[0], "\n")] = '\0';
+    for (int i = 0; i < 40; i++) /* 40 fields: 32 are kept, then "truncated 1" */
+        snprintf(big + strlen(big), sizeof(big) - strlen(big), " f%d v%d", i, i);
+    redis_out(big, ghost[1], sizeof(ghost[1]));
+    ghost[1][strcspn(ghost[1], "\n")] = '\0';
+    redis_cli("XGROUP CREATE iocpu:jobs:cpu iocpu 0");
+    redis_cli("XREADGROUP GROUP iocpu ghost COUNT 10 STREAMS iocpu:jobs:io iocpu:jobs:cpu '>' '>'");
+    cr_assert_eq(redis_int("XLEN iocpu:jobs:io") + redis_int("XLEN iocpu:jobs:cpu"), 2);
+
+    test_server a;
+    replica(&a, "a");
+    /* taken over from the dead consumer after claim-idle (1 s): dead-lettered */
+    wait_redis_int("XLEN iocpu:jobs:dead", 2, 10);
+    wait_redis_int("XPENDING iocpu:jobs:io iocpu", 0, 5);
+    char entries[NPOISON][48], ids[NPOISON][40];
+    for (size_t i = 0; i < NPOISON; i++)
+        write_poison(i, entries[i], ids[i]);
+
+    /* the queue serves: more tasks than --max-tasks, a few at a time */
+    for (int round = 0; round < 3; round++) {
+        char id[3][40];
+        for (int k = 0; k < 3; k++)
+            create(&a,
+                   k == 1 ? "{\"kind\":\"cpu\",\"n\":3,\"iterations\":1000}"
+                          : "{\"kind\":\"io\",\"delay\":0.05}",
+                   id[k]);
+        for (int k = 0; k < 3; k++) {
+            json_t *t = get_task(&a, id[k], 10);
+            cr_assert_str_eq(str(t, "status"), "done", "round %d task %d", round, k);
+            json_decref(t);
+        }
+    }
+
+    /* every entry is in the dead-letter stream with its reason, once */
+    wait_redis_int("XLEN iocpu:jobs:dead", (long long)NPOISON + 2, 10);
+    static char dead[65536];
+    redis_out("XRANGE iocpu:jobs:dead - +", dead, sizeof(dead));
+    for (size_t i = 0; i < NPOISON; i++) {
+        char fields[256];
+        subst(fields, sizeof(fields), POISON[i].fields, ids[i]);
+        assert_dead(dead, POISON[i].why, POISON[i].stream, entries[i], fields);
+        if (!POISON[i].failed) continue;
+        json_t *t = get_task(&a, ids[i], 0);
+        cr_assert_str_eq(str(t, "status"), "failed", "%s", POISON[i].setup);
+        json_decref(t);
+    }
+    assert_dead(dead, "no_id", "io", ghost[0], "ghost 1");
+    assert_dead(dead, "no_id", "cpu", ghost[1], "f0 v0 f1 v1");
+    cr_assert(strstr(dead, "f31\nv31\ntruncated\n1\n"), "%s", dead);
+    cr_assert_null(strstr(dead, "f32\n"));
+
+    /* counted by reason, each once */
+    const char *reasons[] = {"no_id",      "bad_id",       "extra_fields", "missing_task",
+                             "wrong_type", "invalid_task", "deleted"};
+    for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+        double want = !strcmp(reasons[r], "no_id") ? 2 : 0;
+        for (size_t i = 0; i < NPOISON; i++)
+            want += !strcmp(POISON[i].why, reasons[r]);
+        cr_assert_eq(dead_metric(&a, reasons[r]), want, "%s", reasons[r]);
+    }
+
+    /* nothing left pending, nothing taken over (poison is no job), and it stays so */
+    cr_assert_eq(redis_int("XLEN iocpu:jobs:io") + redis_int("XLEN iocpu:jobs:cpu"), 0);
+    usleep(2500000); /* more than two rounds of reclaiming (claim-idle 1 s) */
+    cr_assert_eq(redis_int("XLEN iocpu:jobs:dead"), (long long)NPOISON + 2);
+    char pending[256];
+    redis_out("XPENDING iocpu:jobs:io iocpu", pending, sizeof(pending));
+    cr_assert_eq(atoll(pending), 0, "%s", pending);
+    redis_out("XPENDING iocpu:jobs:cpu iocpu", pending, sizeof(pending));
+    cr_assert_eq(atoll(pending), 0, "%s", pending);
+    cr_assert_eq(metric(&a, "iocpu_task_backend_jobs_total", "event=\"reclaimed\""), 0);
+    cr_assert_eq(dead_metric(&a, "no_id"), 2 + 1);
+    ts_stop(&a);
+}
+
+/* Poison no replica has read yet holds no place under --max-tasks: with the
+ * only worker busy (so nobody reads the cpu stream), four garbage entries
+ * there and --max-tasks 2, POST /tasks still answers 202, and the poison is
+ * dead-lettered by the create. Before: 503 "too many tasks". */
+Test(redis_tasks, unread_poison_does_not_count_towards_max_tasks)
+{
+    g_max_tasks = 2;
+    g_workers = 1;
+    test_server a;
+    replica(&a, "a");
+    http_async blocker;
+    http_get_async(&blocker, &a, "/cpu/executor?ms=4000");
+    wait_loop_state(&a, "executor.busy", 1, 10);
+    redis_cli("XADD iocpu:jobs:cpu '*' foo 0"); /* the claim already waiting may take this one */
+    usleep(200000);
+    for (int i = 1; i <= 4; i++) {
+        char args[96];
+        snprintf(args, sizeof(args), "XADD iocpu:jobs:cpu '*' foo %d", i);
+        redis_cli(args);
+    }
+    usleep(200000);
+    cr_assert_geq(redis_int("XLEN iocpu:jobs:cpu"), 4, "the busy replica read the stream");
+    char id[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+    cr_assert_eq(redis_int("XLEN iocpu:jobs:cpu"), 0);
+    json_t *t = get_task(&a, id, 10);
+    cr_assert_str_eq(str(t, "status"), "done");
+    json_decref(t);
+    cr_assert_eq(redis_int("XLEN iocpu:jobs:dead"), 5);
+    cr_assert_eq(dead_metric(&a, "no_id"), 5);
+    http_join(&blocker);
+    http_res_free(&blocker.res);
+    ts_stop(&a);
+}
+
+/* A task's "runner" names the replica and a random suffix, never the
+ * process id (it was "a-<pid>-<8 hex>"). */
+Test(redis_tasks, runner_does_not_show_the_process_id)
+{
+    test_server a;
+    replica(&a, "a");
+    char id[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+    json_t *t = get_task(&a, id, 10);
+    const char *runner = str(t, "runner");
+    char pid[32];
+    snprintf(pid, sizeof(pid), "-%ld-", (long)getpid());
+    cr_assert_null(strstr(runner, pid), "%s", runner);
+    cr_assert_eq(strlen(runner), 2 + 16, "%s", runner);
+    cr_assert_eq(strncmp(runner, "a-", 2), 0, "%s", runner);
+    cr_assert_eq(strspn(runner + 2, "0123456789abcdef"), 16, "%s", runner);
+    json_decref(t);
+    ts_stop(&a);
+}
+
+/* A job stream's key replaced by another type (SET iocpu:jobs:io x): tasks
+ * answer 503 meanwhile, and once the key is gone the replica makes its
+ * consumer group again and runs tasks. Before: the group was never made
+ * again, and io tasks stayed queued until the replica reconnected. */
+Test(redis_tasks, job_stream_of_another_type_recovers_when_removed)
+{
+    test_server a;
+    replica(&a, "a");
+    char id[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+    json_decref(get_task(&a, id, 10));
+    redis_cli("SET iocpu:jobs:io x");
+    usleep(300000);
+    http_res res;
+    http_do(&a, "POST", "/tasks", "{\"kind\":\"io\",\"delay\":0.05}", &res);
+    cr_assert_eq(res.status, 503, "%ld %s", res.status, res.body);
+    http_res_free(&res);
+    usleep(1500000); /* a retry or two of the group while the key is wrong */
+    redis_cli("DEL iocpu:jobs:io");
+    create(&a, "{\"kind\":\"io\",\"delay\":0.05}", id);
+    json_t *t = get_task(&a, id, 10);
+    cr_assert_str_eq(str(t, "status"), "done");
+    json_decref(t);
+    ts_stop(&a);
 }
