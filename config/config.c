@@ -89,6 +89,14 @@ static const opt OPTS[] = {
      "then the connection is closed; 0 = off (10)"},
     {"max-body-buffer", "IOCPU_MAX_BODY_BUFFER", T_LONG, OFF(max_body_buffer), 65536, 68719476736.0,
      "bytes of request bodies held at once (each loop its share); beyond it 503 (16777216)"},
+    {"stream-buffer-bytes", "IOCPU_STREAM_BUFFER_BYTES", T_LONG, OFF(stream_buffer_bytes), 4096,
+     1073741824,
+     "bytes a stream may hold for a client that does not read; beyond it the stream "
+     "is cut off (65536)"},
+    {"stream-write-timeout", "IOCPU_STREAM_WRITE_TIMEOUT", T_DOUBLE, OFF(stream_write_timeout), 0.1,
+     86400,
+     "seconds a stream with bytes unsent may go without its client taking any; then it is cut "
+     "off (30)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -123,6 +131,8 @@ void config_defaults(config *c)
     c->redis_timeout = 3;
     c->header_timeout = 10;
     c->max_body_buffer = 16L << 20;
+    c->stream_buffer_bytes = 65536;
+    c->stream_write_timeout = 30;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of

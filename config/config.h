@@ -41,6 +41,9 @@ typedef struct config {
     double header_timeout; /* seconds from a request's first byte to its headers, then to its
                               body; 0 = off */
     long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */
+    long stream_buffer_bytes;    /* a stream's unsent bytes held for its client; beyond: cut off */
+    double stream_write_timeout; /* seconds a stream owing bytes may go without the client
+                                    taking any; then cut off */
 } config;
 
 void config_defaults(config *c);

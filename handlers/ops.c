@@ -121,6 +121,9 @@ static void metrics_page(http_req *r)
         .body_buffered = v.total.body_buffered,
         .body_budget = a->http.body_budget_total,
         .rx_timeouts = v.total.rx_timeouts,
+        .stream_buffered = v.total.stream_buffered,
+        .stream_cut_stalled = v.total.stream_cut_stalled,
+        .stream_cut_buffer = v.total.stream_cut_buffer,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };

@@ -31,6 +31,9 @@ void app_publish(app *a)
         .log_dropped = a->obs.alog ? access_log_dropped(a->obs.alog) : 0,
         .body_buffered = a->http.body_buffered,
         .rx_timeouts = a->http.rx_timeouts,
+        .stream_buffered = a->http.stream_buffered,
+        .stream_cut_stalled = a->http.stream_cuts[HTTP_CUT_STALLED],
+        .stream_cut_buffer = a->http.stream_cuts[HTTP_CUT_BUFFER],
     };
     lagprobe_summary(a->obs.probe, loop_now_ns(), &s.lag);
     loopstats_set(a->obs.stats, &s);

@@ -25,6 +25,7 @@
 #define IOCPU_HTTP_CONN_H
 
 #include <microhttpd.h>
+#include <stdint.h>
 
 #include "app.h"
 #include "deadline.h"
@@ -62,5 +63,15 @@ void http_conn_received(http_conn *hc);
 void http_conn_request_done(http_conn *hc);
 /* The app's receive-deadline callback (app->rxq): shuts the connection down. */
 void http_conn_expired(deadline_queue *q, deadline_entry *e);
+
+/* What the kernel says of the bytes written to the socket: *acked, the
+ * bytes the client has acknowledged since the connection opened, and *owed,
+ * 1 while some wait in the socket (unsent or unacknowledged). 0, or -1 when
+ * it does not say (not TCP, or a kernel before 4.6). */
+int http_conn_sent(const http_conn *hc, uint64_t *acked, int *owed);
+/* Cuts the connection off: the bytes still queued are dropped (SO_LINGER
+ * 0: its close sends a reset), and the socket is shut down so that
+ * libmicrohttpd sees it end and closes it. */
+void http_conn_cut(http_conn *hc);
 
 #endif

@@ -54,6 +54,9 @@ static void add_snapshot(loop_snapshot *t, const loop_snapshot *s)
     t->log_dropped += s->log_dropped;
     t->body_buffered += s->body_buffered;
     t->rx_timeouts += s->rx_timeouts;
+    t->stream_buffered += s->stream_buffered;
+    t->stream_cut_stalled += s->stream_cut_stalled;
+    t->stream_cut_buffer += s->stream_cut_buffer;
     worst_lag(&t->lag, &s->lag);
 }
 

@@ -38,6 +38,9 @@ typedef struct loop_snapshot {
     uint64_t log_lines, log_dropped; /* its access log (0 without one) */
     uint64_t body_buffered;          /* request body bytes held (--max-body-buffer) */
     uint64_t rx_timeouts;            /* connections closed by --header-timeout */
+    uint64_t stream_buffered;        /* streamed bytes held for clients (--stream-buffer-bytes) */
+    uint64_t stream_cut_stalled;     /* streams cut off by --stream-write-timeout */
+    uint64_t stream_cut_buffer;      /* streams cut off by --stream-buffer-bytes */
 } loop_snapshot;
 
 /* One loop's slot on the board. */
