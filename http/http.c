@@ -27,7 +27,14 @@
  * Streams use a callback response: the reader copies what is buffered, or
  * suspends the connection until http_stream_write()/end() resumes it. Their
  * Server-Timing header leaves before the work is done, so the final timings
- * also go out as a chunked trailer when the stream ends.
+ * also go out as a chunked trailer when the stream ends. A stream whose
+ * client stops reading is cut off (its buffer freed, its socket reset and
+ * shut down): when a write would make it hold more than
+ * --stream-buffer-bytes, or when, with bytes waiting for the client, the
+ * client has taken none for --stream-write-timeout (the kernel's count of
+ * bytes acknowledged, checked every quarter of the timeout from the app's
+ * txq). --conn-timeout cannot do this: every resume restarts MHD's idle
+ * timer.
  */
 #define _GNU_SOURCE
 #include "http.h"
