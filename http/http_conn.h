@@ -11,8 +11,10 @@
  * libmicrohttpd sees it hang up and closes the connection (0.9.75 has no call
  * that closes a connection outside the access handler, and its own timeout
  * is an idle timeout: a byte every few seconds resets it). Requests that are
- * in and wait (sleepers, streams, jobs) and idle keep-alive connections have
- * no deadline: --conn-timeout governs those.
+ * in and wait (sleepers, streams, jobs) have no receive deadline: a stream
+ * whose client stops reading is cut off by http.c (--stream-write-timeout,
+ * --stream-buffer-bytes; http_conn_sent() and http_conn_cut() below), and
+ * --conn-timeout governs idle keep-alive connections.
  *
  * http.c owns the requests: it opens a connection's state with the callback
  * that reads its socket events (a hang-up ends the waiting request; bytes
