@@ -901,7 +901,7 @@ Test(redis_tasks, a_forwarded_wait_ends_on_loop_0_when_its_client_leaves)
     replica(&a, "a");
     char id[40], path[96], req[160];
     create(&a, "{\"kind\":\"io\",\"delay\":60}", id);
-    wait_status(&a, id, "running", 10);
+    json_decref(wait_status(&a, id, "running", 10));
     usleep(300000); /* the other loop's figures in /metrics may be 100 ms old */
     double timers0 = metric(&a, "iocpu_loop_active_timers", "");
     snprintf(path, sizeof(path), "/tasks/%s?wait=50", id);
