@@ -106,6 +106,14 @@ static const opt OPTS[] = {
      "0 = none (0)"},
     {"admin-host", "IOCPU_ADMIN_HOST", T_STR, OFF(admin_host), 0, 0,
      "address of the admin listener (default 127.0.0.1)"},
+    {"stream-buffer-bytes", "IOCPU_STREAM_BUFFER_BYTES", T_LONG, OFF(stream_buffer_bytes), 4096,
+     1073741824,
+     "bytes a stream may hold for a client that does not read; beyond it the stream "
+     "is cut off (65536)"},
+    {"stream-write-timeout", "IOCPU_STREAM_WRITE_TIMEOUT", T_DOUBLE, OFF(stream_write_timeout), 0.1,
+     86400,
+     "seconds a stream with bytes unsent may go without its client taking any; then it is cut "
+     "off (30)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -144,6 +152,8 @@ void config_defaults(config *c)
     c->task_share = 0.75;
     c->admin_port = 0;
     strcpy(c->admin_host, "127.0.0.1");
+    c->stream_buffer_bytes = 65536;
+    c->stream_write_timeout = 30;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of

@@ -44,10 +44,13 @@ typedef struct config {
     double header_timeout; /* seconds from a request's first byte to its headers, then to its
                               body; 0 = off */
     long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */
-    long max_tasks_per_client; /* CPU tasks queued or running per client address; 0 = no limit */
-    double task_share;         /* share of the executor's workers and queue tasks may take */
-    long admin_port;           /* the admin listener's port; 0 = none */
-    char admin_host[256];      /* its address */
+    long max_tasks_per_client;   /* CPU tasks queued or running per client address; 0 = no limit */
+    double task_share;           /* share of the executor's workers and queue tasks may take */
+    long admin_port;             /* the admin listener's port; 0 = none */
+    char admin_host[256];        /* its address */
+    long stream_buffer_bytes;    /* a stream's unsent bytes held for its client; beyond: cut off */
+    double stream_write_timeout; /* seconds a stream owing bytes may go without the client
+                                    taking any; then cut off */
 } config;
 
 void config_defaults(config *c);

@@ -18,9 +18,12 @@
  * ended, and the hub is freed, so a drain waits at most one period for the
  * open pages instead of its whole grace.
  *
- * A client that stops reading: MHD asks for more body only when it could send
- * the last piece, so unread events pile up in the kernel's socket buffers,
- * then the connection times out (--conn-timeout) and the subscriber leaves.
+ * A client that stops reading: --conn-timeout does not end it (each event
+ * resumes the suspended connection, which restarts MHD's idle timer). The
+ * HTTP layer does (http.c, streaming): unread events pile up in the socket
+ * buffers, then in the stream's own; the stream is cut off once its client
+ * has taken nothing for --stream-write-timeout, or once it holds
+ * --stream-buffer-bytes, and the subscriber leaves with its request.
  *
  * Threads: everything here runs on the loop thread.
  */

@@ -123,6 +123,9 @@ static void metrics_page(http_req *r)
         .rx_timeouts = v.total.rx_timeouts,
         .early_refusals = v.total.early_refusals,
         .lost_heads = v.total.lost_heads,
+        .stream_buffered = v.total.stream_buffered,
+        .stream_cut_stalled = v.total.stream_cut_stalled,
+        .stream_cut_buffer = v.total.stream_cut_buffer,
         .draining = atomic_load(&a->draining),
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };

@@ -17,6 +17,8 @@
 #include "backend.h"
 #include "list.h"
 
+#include <stdint.h>
+
 typedef struct taskfwd taskfwd;
 
 struct taskfwd {
@@ -25,6 +27,7 @@ struct taskfwd {
     task_backend *b; /* loop 0 only: the backend operations run on */
     list_node calls; /* loop 0 only: forwarded operations waiting there */
     size_t ncalls;
+    uint64_t ncancelled; /* loop 0 only: waits ended there because their asker left */
 };
 
 /* This loop's forwarder; owner is loop 0's (f itself on loop 0, whose
@@ -40,7 +43,8 @@ typedef void (*taskfwd_done)(void *data, task_outcome *o);
  * call, or NULL when out of memory (nothing was sent). */
 taskfwd_call *taskfwd_forward(taskfwd *f, const task_request *q, taskfwd_done done, void *data);
 /* On the origin loop: the asker is gone; done will not run (the call is
- * freed when it comes back). */
+ * freed when it comes back). A GET ?wait= still waiting on loop 0 is
+ * cancelled there: loop 0 holds nothing for an asker that left. */
 void taskfwd_detach(taskfwd_call *c);
 
 /* On loop 0: every forwarded GET still waiting answers now (drain deadline). */

@@ -35,6 +35,7 @@
 #include "common.h"
 #include "handlers.h"
 #include "memory.h"
+#include "prom.h"
 #include "redis_backend.h"
 #include "taskbody.h"
 #include "taskfwd.h"
@@ -332,6 +333,13 @@ static void tasks_publish(void *state)
     task_backend *b = tl->sh->backend;
     buf text = BUF_INIT;
     b->type->metrics(b, &text);
+    prom_gauge_u64(&text, "iocpu_task_forwarded_calls",
+                   "/tasks operations from other loops held on loop 0 (a GET ?wait= until its "
+                   "task or its wait ends, or its client leaves).",
+                   tl->fwd.ncalls);
+    prom_counter(&text, "iocpu_task_forwarded_waits_cancelled_total",
+                 "Forwarded GET ?wait= ended on loop 0 because their client left.",
+                 tl->fwd.ncancelled);
     pthread_mutex_lock(&tl->sh->mu);
     buf old = tl->sh->metrics;
     tl->sh->metrics = text;

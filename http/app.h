@@ -38,6 +38,10 @@
 #include "metrics.h"
 #include "router.h"
 
+/* Why a stream was cut off: its client took nothing for --stream-write-timeout
+ * while bytes waited for it, or it fell --stream-buffer-bytes behind. */
+enum { HTTP_CUT_STALLED, HTTP_CUT_BUFFER, HTTP_CUT_REASONS };
+
 /* One loop's libmicrohttpd side (http.c, http_conn.c). */
 typedef struct app_http {
     struct MHD_Daemon *mhd;
@@ -59,6 +63,13 @@ typedef struct app_http {
     /* --max-body-buffer: this loop's share, the request body bytes it holds,
      * and the whole server's (every loop's share together) */
     size_t body_budget, body_buffered, body_budget_total;
+    /* streams (http.c): the bytes they hold for their clients (each at most
+     * --stream-buffer-bytes), the progress checks of their clients
+     * (--stream-write-timeout), and the streams cut off, by reason */
+    size_t stream_buffered;
+    deadline_queue txq; /* set up by the first stream */
+    unsigned txq_ready;
+    uint64_t stream_cuts[HTTP_CUT_REASONS];
 } app_http;
 
 /* What one loop observes of itself, and where it shows it to the others. */
@@ -113,12 +124,13 @@ void app_post(const app *a, unsigned to, mail *m);
 /* Why the server is not ready: "draining", a group's reason, or NULL. */
 const char *app_unready(app *a);
 
-/* Loop timers armed by requests: the lag probe's and the receive deadlines'
- * own timers are not counted. */
+/* Loop timers armed by requests: the lag probe's, the receive deadlines' and
+ * the stream checks' own timers are not counted. */
 static inline size_t app_active_timers(const app *a)
 {
     return loop_timer_count(a->loop) - (size_t)(a->obs.probe && lagprobe_armed(a->obs.probe)) -
-           (size_t)deadline_timer_armed(&a->http.rxq);
+           (size_t)deadline_timer_armed(&a->http.rxq) -
+           (size_t)(a->http.txq_ready && deadline_timer_armed(&a->http.txq));
 }
 
 #endif

@@ -33,6 +33,9 @@ void app_publish(app *a)
         .rx_timeouts = a->http.rx_timeouts,
         .early_refusals = a->http.early_refusals,
         .lost_heads = a->http.lost_heads,
+        .stream_buffered = a->http.stream_buffered,
+        .stream_cut_stalled = a->http.stream_cuts[HTTP_CUT_STALLED],
+        .stream_cut_buffer = a->http.stream_cuts[HTTP_CUT_BUFFER],
     };
     lagprobe_summary(a->obs.probe, loop_now_ns(), &s.lag);
     loopstats_set(a->obs.stats, &s);

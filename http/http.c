@@ -27,13 +27,22 @@
  * Streams use a callback response: the reader copies what is buffered, or
  * suspends the connection until http_stream_write()/end() resumes it. Their
  * Server-Timing header leaves before the work is done, so the final timings
- * also go out as a chunked trailer when the stream ends.
+ * also go out as a chunked trailer when the stream ends. A stream whose
+ * client stops reading is cut off (its buffer freed, its socket reset and
+ * shut down): when a write would make it hold more than
+ * --stream-buffer-bytes, or when, with bytes waiting for the client, the
+ * client has taken none for --stream-write-timeout (the kernel's count of
+ * bytes acknowledged, checked every quarter of the timeout from the app's
+ * txq). --conn-timeout cannot do this: every resume restarts MHD's idle
+ * timer.
  */
 #define _GNU_SOURCE
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +91,11 @@ struct http_req {
     http_extra *x; /* NULL until a handler adds a header or a timing */
     char id[ID_MAX];
     buf body;
-    buf stream;     /* streamed bytes not yet handed to MHD */
-    list_node link; /* in app->reqs */
+    buf stream;        /* streamed bytes not yet handed to MHD */
+    deadline_entry tx; /* a queued stream's next progress check (app->http.txq) */
+    uint64_t tx_taken; /* what its client had taken at the last check */
+    uint64_t tx_since; /* when it was last seen taking bytes, or owing none */
+    list_node link;    /* in app->reqs */
 };
 
 app *http_app(http_req *r)
@@ -345,6 +357,8 @@ static void add_origin_headers(const app *a, struct MHD_Response *resp)
     if (a->cfg.replica_id[0]) MHD_add_response_header(resp, "X-Iocpu-Replica", a->cfg.replica_id);
 }
 
+static void stream_watch(http_req *r);
+
 /* Adds Server-Timing and the handler's headers, then queues the response. */
 static enum MHD_Result queue(http_req *r)
 {
@@ -359,13 +373,84 @@ static enum MHD_Result queue(http_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->response = NULL;
     r->responded = 1;
-    if (r->stream_begun) r->streaming = resp; /* MHD holds its reference until the request ends */
+    if (r->stream_begun) { /* MHD holds its reference until the request ends */
+        r->streaming = resp;
+        stream_watch(r);
+    }
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
 /* --- streaming ------------------------------------------------------------ */
+
+/* What r's client has taken so far: the bytes it acknowledged, or where the
+ * kernel does not say, the bytes handed to MHD. *owed: whether bytes wait
+ * for it (here, or in the socket). */
+static uint64_t stream_taken(http_req *r, int *owed)
+{
+    uint64_t acked = 0;
+    int in_socket = 0;
+    int known = r->hc && http_conn_sent(r->hc, &acked, &in_socket) == 0;
+    *owed = r->stream.len > 0 || in_socket || (r->stream_ended && !known);
+    return known ? acked : r->bytes;
+}
+
+/* Drops what r holds for its client. */
+static void stream_release(http_req *r)
+{
+    r->app->http.stream_buffered -= r->stream.len;
+    buf_free(&r->stream);
+}
+
+/* Ends r's stream and its connection at once: its client is not taking
+ * what it is sent (a slow or stopped reader must not hold memory on the
+ * server without bound). The request then ends as if the client had left. */
+static void stream_cut(http_req *r, int reason)
+{
+    app *a = r->app;
+    if (r->aborted) return;
+    r->aborted = 1;
+    a->http.stream_cuts[reason]++;
+    if (a->http.txq_ready) deadline_disarm(&a->http.txq, &r->tx);
+    stream_release(r);
+    if (r->hc) http_conn_cut(r->hc);
+    resume(r); /* a suspended stream: MHD asks it for more, and it ends */
+}
+
+/* A stream's progress check, every quarter of --stream-write-timeout: cut
+ * off once its client owed bytes and took none for a whole timeout. */
+static void stream_check(deadline_queue *q, deadline_entry *e)
+{
+    http_req *r = (http_req *)((char *)e - offsetof(http_req, tx));
+    app *a = q->data;
+    uint64_t now = loop_now_ns();
+    int owed;
+    uint64_t taken = stream_taken(r, &owed);
+    if (taken != r->tx_taken || !owed) {
+        r->tx_taken = taken;
+        r->tx_since = now;
+    } else if ((double)(now - r->tx_since) >= a->cfg.stream_write_timeout * 1e9) {
+        stream_cut(r, HTTP_CUT_STALLED);
+        return;
+    }
+    deadline_arm(q, e); /* on -ENOMEM unwatched: the buffer cap still holds */
+}
+
+/* A stream was queued: its client's progress is checked from now on. */
+static void stream_watch(http_req *r)
+{
+    app *a = r->app;
+    if (!a->http.txq_ready) {
+        uint64_t window = (uint64_t)llround(a->cfg.stream_write_timeout * 1e9 / 4);
+        deadline_init(&a->http.txq, a->loop, window ? window : 1, stream_check, a);
+        a->http.txq_ready = 1;
+    }
+    int owed;
+    r->tx_taken = stream_taken(r, &owed);
+    r->tx_since = loop_now_ns();
+    deadline_arm(&a->http.txq, &r->tx);
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
@@ -376,6 +461,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         size_t n = r->stream.len < max ? r->stream.len : max;
         memcpy(out, r->stream.p, n);
         buf_consume(&r->stream, n);
+        r->app->http.stream_buffered -= n;
         r->bytes += n;
         return (ssize_t)n;
     }
@@ -422,7 +508,13 @@ int http_stream_begin(http_req *r, unsigned status, const char *ctype)
 void http_stream_write(http_req *r, const char *data, size_t len)
 {
     if (r->aborted || r->stream_ended) return;
+    if (len > (size_t)r->app->cfg.stream_buffer_bytes - r->stream.len) {
+        stream_cut(r, HTTP_CUT_BUFFER); /* its client fell too far behind */
+        return;
+    }
+    size_t before = r->stream.len;
     buf_append(&r->stream, data, len);
+    r->app->http.stream_buffered += r->stream.len - before; /* nothing on OOM */
     if (r->responded) resume(r);
 }
 
@@ -526,7 +618,8 @@ static void req_free(http_req *r)
     }
     if (r->response) MHD_destroy_response(r->response);
     release_body(r);
-    buf_free(&r->stream);
+    if (a->http.txq_ready) deadline_disarm(&a->http.txq, &r->tx);
+    stream_release(r);
     free(r->x);
     free(r->log);
     list_remove(&r->link);
@@ -781,6 +874,7 @@ void http_expire_all(app *a)
 
 void http_abort_all(app *a)
 {
+    if (a->http.txq_ready) deadline_close(&a->http.txq); /* no stream is checked any more */
     list_node *n;
     list_foreach (n, &a->http.reqs) {
         http_req *r = list_entry(n, http_req, link);

@@ -23,8 +23,11 @@
 #include "http_conn.h"
 
 #include <errno.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -137,6 +140,27 @@ void http_conn_expired(deadline_queue *q, deadline_entry *e)
      * iteration's MHD_run() (the socket stays open until then) */
     shutdown(hc->w.fd, SHUT_RDWR);
     hc->app->http.rx_timeouts++;
+}
+
+int http_conn_sent(const http_conn *hc, uint64_t *acked, int *owed)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    memset(&ti, 0, sizeof(ti));
+    if (hc->w.fd < 0 || getsockopt(hc->w.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) return -1;
+    if (len < offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof(ti.tcpi_notsent_bytes))
+        return -1;
+    *acked = ti.tcpi_bytes_acked;
+    *owed = ti.tcpi_unacked > 0 || ti.tcpi_notsent_bytes > 0;
+    return 0;
+}
+
+void http_conn_cut(http_conn *hc)
+{
+    if (hc->w.fd < 0) return;
+    struct linger off = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(hc->w.fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+    shutdown(hc->w.fd, SHUT_RDWR);
 }
 
 http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)

@@ -11,8 +11,10 @@
  * libmicrohttpd sees it hang up and closes the connection (0.9.75 has no call
  * that closes a connection outside the access handler, and its own timeout
  * is an idle timeout: a byte every few seconds resets it). Requests that are
- * in and wait (sleepers, streams, jobs) and idle keep-alive connections have
- * no deadline: --conn-timeout governs those.
+ * in and wait (sleepers, streams, jobs) have no receive deadline: a stream
+ * whose client stops reading is cut off by http.c (--stream-write-timeout,
+ * --stream-buffer-bytes; http_conn_sent() and http_conn_cut() below), and
+ * --conn-timeout governs idle keep-alive connections.
  *
  * http.c owns the requests: it opens a connection's state with the callback
  * that reads its socket events (a hang-up ends the waiting request; bytes
@@ -25,6 +27,7 @@
 #define IOCPU_HTTP_CONN_H
 
 #include <microhttpd.h>
+#include <stdint.h>
 
 #include "app.h"
 #include "deadline.h"
@@ -68,5 +71,15 @@ void http_conn_received(http_conn *hc);
 void http_conn_request_done(http_conn *hc);
 /* The app's receive-deadline callback (app->rxq): shuts the connection down. */
 void http_conn_expired(deadline_queue *q, deadline_entry *e);
+
+/* What the kernel says of the bytes written to the socket: *acked, the
+ * bytes the client has acknowledged since the connection opened, and *owed,
+ * 1 while some wait in the socket (unsent or unacknowledged). 0, or -1 when
+ * it does not say (not TCP, or a kernel before 4.6). */
+int http_conn_sent(const http_conn *hc, uint64_t *acked, int *owed);
+/* Cuts the connection off: the bytes still queued are dropped (SO_LINGER
+ * 0: its close sends a reset), and the socket is shut down so that
+ * libmicrohttpd sees it end and closes it. */
+void http_conn_cut(http_conn *hc);
 
 #endif

@@ -56,6 +56,9 @@ static void add_snapshot(loop_snapshot *t, const loop_snapshot *s)
     t->rx_timeouts += s->rx_timeouts;
     t->early_refusals += s->early_refusals;
     t->lost_heads += s->lost_heads;
+    t->stream_buffered += s->stream_buffered;
+    t->stream_cut_stalled += s->stream_cut_stalled;
+    t->stream_cut_buffer += s->stream_cut_buffer;
     worst_lag(&t->lag, &s->lag);
 }
 

@@ -40,6 +40,9 @@ typedef struct loop_snapshot {
     uint64_t rx_timeouts;            /* connections closed by --header-timeout */
     uint64_t early_refusals;         /* requests answered from their head (http/prescreen.h) */
     uint64_t lost_heads;             /* heads read by libmicrohttpd before they were judged */
+    uint64_t stream_buffered;        /* streamed bytes held for clients (--stream-buffer-bytes) */
+    uint64_t stream_cut_stalled;     /* streams cut off by --stream-write-timeout */
+    uint64_t stream_cut_buffer;      /* streams cut off by --stream-buffer-bytes */
 } loop_snapshot;
 
 /* One loop's slot on the board. */

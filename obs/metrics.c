@@ -190,6 +190,23 @@ static void render_requests(const metrics *m, buf *b)
     }
 }
 
+/* Streamed responses held for, and cut off from, clients that do not read. */
+static void render_streams(const metrics_live *live, buf *b)
+{
+    prom_gauge_u64(b, "iocpu_http_stream_buffer_bytes",
+                   "Streamed bytes held for clients that have not taken them yet (each stream "
+                   "at most --stream-buffer-bytes).",
+                   live->stream_buffered);
+    prom_family(b, "iocpu_http_streams_cut_total", "counter",
+                "Streams cut off with their connection because the client did not read: "
+                "stalled (it took nothing for --stream-write-timeout while bytes waited) or "
+                "buffer (it fell --stream-buffer-bytes behind).");
+    prom_sample_u64(b, "iocpu_http_streams_cut_total", "reason=\"stalled\"",
+                    live->stream_cut_stalled);
+    prom_sample_u64(b, "iocpu_http_streams_cut_total", "reason=\"buffer\"",
+                    live->stream_cut_buffer);
+}
+
 /* The HTTP layer's gauges and counters. */
 static void render_http(const metrics_live *live, buf *b)
 {
@@ -230,6 +247,7 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
                    live->draining ? 1u : 0u);
     render_requests(m, b);
     render_http(live, b);
+    render_streams(live, b);
 
     prom_family(b, "iocpu_loop_lag_seconds", "histogram",
                 "How late the event loop's 10 ms probe timer fired: time the loop was busy "

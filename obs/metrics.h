@@ -42,6 +42,8 @@ typedef struct metrics_live {
     uint64_t body_buffered, body_budget; /* request body bytes held, and the most allowed */
     uint64_t rx_timeouts;                /* connections closed by --header-timeout */
     uint64_t early_refusals, lost_heads; /* heads answered by iocpu, or left to libmicrohttpd */
+    uint64_t stream_buffered;            /* streamed bytes held for clients not yet taken */
+    uint64_t stream_cut_stalled, stream_cut_buffer; /* streams cut off, by reason */
     int draining;
     double uptime_s;
 } metrics_live;

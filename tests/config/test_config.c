@@ -647,3 +647,45 @@ Test(config, fair_share_and_admin_listener)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
 }
+
+Test(config, stream_limits)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.stream_buffer_bytes, 65536);
+    cr_assert_eq(c.stream_write_timeout, 30);
+    streams s;
+    setenv("IOCPU_STREAM_BUFFER_BYTES", "8192", 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--stream-write-timeout", "1.5")), 0, "%s", s.err_text);
+    cr_assert_eq(c.stream_write_timeout, 1.5);
+    cr_assert_eq(c.stream_buffer_bytes, 8192);
+    unsetenv("IOCPU_STREAM_BUFFER_BYTES");
+    setenv("IOCPU_STREAM_WRITE_TIMEOUT", "4", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--stream-buffer-bytes", "1073741824")), 0, "%s", s.err_text);
+    cr_assert_eq(c.stream_write_timeout, 4);
+    cr_assert_eq(c.stream_buffer_bytes, 1073741824);
+    unsetenv("IOCPU_STREAM_WRITE_TIMEOUT");
+    static const char *const bad[][2] = {
+        {"--stream-buffer-bytes", "4095"}, {"--stream-buffer-bytes", "1073741825"},
+        {"--stream-buffer-bytes", "64k"},  {"--stream-buffer-bytes", "-1"},
+        {"--stream-write-timeout", "0"},   {"--stream-write-timeout", "0.09"},
+        {"--stream-write-timeout", "nan"}, {"--stream-write-timeout", "86401"},
+        {"--stream-write-timeout", "inf"}, {"--stream-write-timeout", ""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config_defaults(&c);
+        cr_assert_eq(parse(&c, &s, ARGS(bad[i][0], bad[i][1])), -1, "%s '%s' accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
+    }
+    setenv("IOCPU_STREAM_WRITE_TIMEOUT", "0", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), -1, "IOCPU_STREAM_WRITE_TIMEOUT=0 accepted");
+    unsetenv("IOCPU_STREAM_WRITE_TIMEOUT");
+    cr_assert_eq(parse(&c, &s, ARGS("--help")), 1);
+    const char *names[] = {"--stream-buffer-bytes", "IOCPU_STREAM_BUFFER_BYTES",
+                           "--stream-write-timeout", "IOCPU_STREAM_WRITE_TIMEOUT"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+}

@@ -518,3 +518,101 @@ Test(taskfwd, many_forwards_all_come_back)
         asker_free(&k[i]);
     env_stop();
 }
+
+/* --- an asker that leaves cancels its wait on loop 0 ---------------------- */
+
+typedef struct owner_view {
+    size_t ncalls, timers;
+    uint64_t ncancelled;
+} owner_view;
+
+static void read_owner(void *arg)
+{
+    owner_view *v = arg;
+    v->ncalls = E.f[0].ncalls;
+    v->ncancelled = E.f[0].ncancelled;
+    v->timers = loop_timer_count(E.ln[0].a->loop);
+}
+
+static owner_view owner_now(void)
+{
+    owner_view v;
+    run_on(0, read_owner, &v);
+    return v;
+}
+
+Test(taskfwd, a_detached_wait_ends_on_loop_0_at_once)
+{
+    env_start(16);
+    char id[TASK_PATH_ID_MAX];
+    create_via_loop1(30, id, sizeof(id));
+    size_t timers0 = owner_now().timers; /* the task's own */
+    asker k = {0};
+    ask(&k, get_req(id, 20));
+    cr_assert(wait_ncalls(1, 5), "the GET waits on loop 0");
+    cr_assert_eq(owner_now().timers, timers0 + 1, "the wait's timer");
+    uint64_t t0 = loop_now_ns();
+    run_on(1, do_detach, &k);
+    cr_assert(wait_ncalls(0, 5), "the wait ended on loop 0");
+    cr_assert_lt(secs_between(t0, loop_now_ns()), 5.0, "long before its 20 s");
+    owner_view v = owner_now();
+    cr_assert_eq(v.timers, timers0, "loop 0 holds no timer for it");
+    cr_assert_eq(v.ncancelled, 1);
+    run_on(1, nop, NULL); /* posted after the call and its cancel came back */
+    cr_assert_eq(atomic_load(&k.calls), 0, "done never ran");
+    /* the task itself is untouched: another GET sees it running */
+    asker g = {0};
+    ask(&g, get_req(id, 0));
+    cr_assert(wait_flag(&g.calls, 1, 10));
+    cr_assert_str_eq(body_str(&g, "status"), "running");
+    asker_free(&g);
+    env_stop(); /* the call was freed once (ASan) */
+}
+
+Test(taskfwd, a_detach_after_the_answer_left_loop_0_cancels_nothing)
+{
+    env_start(16);
+    char id[TASK_PATH_ID_MAX];
+    create_via_loop1(30, id, sizeof(id));
+    asker k = {0};
+    ask(&k, get_req(id, 0.5));
+    lane_stop(1); /* the answer will wait in loop 1's mailbox */
+    cr_assert(wait_ncalls(0, 5), "the wait timed out on loop 0");
+    taskfwd_detach(k.call); /* loop 1 is stopped: the test thread is its only thread */
+    cr_assert(wait_ncalls(0, 5));
+    cr_assert_eq(owner_now().ncancelled, 0, "nothing was waiting any more");
+    env_stop(); /* loop 1's mailbox drops the call, then its cancel mail, which frees it */
+    cr_assert_eq(atomic_load(&k.calls), 0);
+}
+
+/* Shutdown with a cancel mail that loop 0 never ran: the wait is released by
+ * taskfwd_free_all() and the call by the dropped mail, once (ASan). */
+Test(taskfwd, shutdown_with_a_cancel_still_in_loop_0s_mailbox)
+{
+    env_start(16);
+    char id[TASK_PATH_ID_MAX];
+    create_via_loop1(30, id, sizeof(id));
+    asker k = {0};
+    ask(&k, get_req(id, 20));
+    cr_assert(wait_ncalls(1, 5));
+    lane_stop(0);
+    run_on(1, do_detach, &k);
+    env_stop();
+    cr_assert_eq(atomic_load(&k.calls), 0);
+}
+
+/* Shutdown with the call and its cancel both unread in loop 0's mailbox. */
+Test(taskfwd, shutdown_with_the_call_and_its_cancel_in_loop_0s_mailbox)
+{
+    env_start(16);
+    char id[TASK_PATH_ID_MAX];
+    create_via_loop1(30, id, sizeof(id));
+    lane_stop(0);
+    asker k = {0};
+    k.detach_now = 1;
+    k.q = get_req(id, 20);
+    run_on(1, do_forward, &k);
+    cr_assert_not_null(k.call);
+    env_stop();
+    cr_assert_eq(atomic_load(&k.calls), 0);
+}

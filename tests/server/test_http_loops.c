@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "prom_check.h"
+#include "rawsock.h"
 
 static test_server ts;
 
@@ -253,6 +254,65 @@ Test(loops, a_waiter_that_leaves_is_harmless, .timeout = 60)
         expect(NULL, "/healthz", NULL, 200, seen, NULL);
     wait_loop_state(&ts, "requests", 1, 5.0); /* only the /loop asking */
     ts_stop(&ts);                             /* ASan: nothing leaked */
+}
+
+static double metric(const char *name)
+{
+    http_res res;
+    cr_assert_eq(http_get(&ts, "/metrics", &res), 0);
+    prom_doc d;
+    char err[256];
+    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
+    double v = prom_value_of(&d, name, "");
+    prom_doc_free(&d);
+    http_res_free(&res);
+    cr_assert_geq(v, 0, "%s missing", name);
+    return v;
+}
+
+/* Polls /metrics until name is want, at most secs; returns what it was last. */
+static double metric_becomes(const char *name, double want, double secs)
+{
+    double t0 = now_secs(), v;
+    while ((v = metric(name)) != want && now_secs() - t0 < secs)
+        usleep(20000);
+    return v;
+}
+
+/* N clients send a GET ?wait= and leave: the waits forwarded from loop 1 end
+ * on loop 0 with them (its timers and waiter records go), well before the
+ * wait would have. */
+Test(loops, a_forwarded_wait_ends_on_loop_0_when_its_client_leaves, .timeout = 90)
+{
+    enum { N = 400 };
+    ts_start(&ts, two_loops);
+    char path[200];
+    snprintf(path, sizeof(path), "/tasks/%s?wait=50", create("{\"kind\":\"io\",\"delay\":60}"));
+    /* the task's own timer (another loop's figures may be 100 ms old) */
+    double timers0 = metric_becomes("iocpu_loop_active_timers", 1, 5);
+    cr_assert_eq(timers0, 1);
+    int *fds = calloc(N, sizeof(int));
+    char req[300];
+    int len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+    for (int i = 0; i < N; i++) {
+        fds[i] = raw_connect(ts.port);
+        cr_assert_geq(fds[i], 0);
+        cr_assert_eq(raw_send(fds[i], req, (size_t)len), 0);
+    }
+    cr_assert_eq(metric_becomes("iocpu_http_requests_in_flight", N + 1, 20), N + 1);
+    double fwd = metric("iocpu_task_forwarded_calls");
+    cr_assert(fwd > 0 && fwd < N, "%g of %d waits forwarded: SO_REUSEPORT used one loop", fwd, N);
+    cr_assert_geq(metric("iocpu_loop_active_timers"), timers0 + N, "each wait holds a timer");
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    free(fds);
+    double left = metric_becomes("iocpu_task_forwarded_calls", 0, 10);
+    cr_assert_eq(left, 0, "loop 0 still holds %g of %g forwarded waits", left, fwd);
+    double timers = metric_becomes("iocpu_loop_active_timers", timers0, 10);
+    cr_assert_eq(timers, timers0, "%g timers left, %g before the waits", timers, timers0);
+    cr_assert_eq(metric("iocpu_task_forwarded_waits_cancelled_total"), fwd);
+    cr_assert_eq(metric_becomes("iocpu_http_requests_in_flight", 1, 10), 1);
+    ts_stop(&ts); /* ASan: every call freed once */
 }
 
 Test(loops, drain_stops_every_loop, .timeout = 60)

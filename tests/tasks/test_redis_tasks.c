@@ -23,6 +23,7 @@
 #include "helpers.h"
 #include "owner.h"
 #include "prom_check.h"
+#include "rawsock.h"
 
 /* --- a redis-server of our own ----------------------------------------------- */
 
@@ -118,7 +119,7 @@ static int rd_up(void)
 
 static char g_backend[64];
 static const char *g_replica;
-static long g_workers = 1, g_attempts = 3, g_max_tasks = 10000;
+static long g_workers = 1, g_attempts = 3, g_max_tasks = 10000, g_loops = 1;
 static double g_idle = 1, g_redis_timeout = 3;
 static const char *g_password = ""; /* as --redis-password-file or IOCPU_REDIS_PASSWORD give it */
 
@@ -127,6 +128,7 @@ static void edit(config *c)
     snprintf(c->tasks_backend, sizeof(c->tasks_backend), "%s", g_backend);
     snprintf(c->replica_id, sizeof(c->replica_id), "%s", g_replica);
     c->workers = g_workers;
+    c->loops = g_loops;
     c->task_attempts = g_attempts;
     c->max_tasks = g_max_tasks;
     c->task_claim_idle = g_idle;
@@ -284,6 +286,7 @@ static void setup(void)
     redis_start(&rd);
     use_redis(&rd);
     g_workers = 1;
+    g_loops = 1;
     g_attempts = 3;
     g_max_tasks = 10000;
     g_idle = 1;
@@ -1296,5 +1299,63 @@ Test(redis_tasks, job_stream_of_another_type_recovers_when_removed)
     json_t *t = get_task(&a, id, 10);
     cr_assert_str_eq(str(t, "status"), "done");
     json_decref(t);
+    ts_stop(&a);
+}
+
+/* Polls t's /metrics until name is want, at most secs; returns what it was last. */
+static double metric_becomes(const test_server *t, const char *name, double want, double secs)
+{
+    double t0 = now_secs(), v;
+    while ((v = metric(t, name, "")) != want && now_secs() - t0 < secs)
+        usleep(20000);
+    return v;
+}
+
+/* --loops 2: N clients send a GET ?wait= and leave; the waits forwarded from
+ * loop 1 end on loop 0 with them (their timers and waiter-table entries),
+ * not when the task or the wait ends. */
+Test(redis_tasks, a_forwarded_wait_ends_on_loop_0_when_its_client_leaves)
+{
+    enum { N = 400 };
+    g_loops = 2;
+    test_server a;
+    replica(&a, "a");
+    char id[40], path[96], req[160];
+    create(&a, "{\"kind\":\"io\",\"delay\":60}", id);
+    json_decref(wait_status(&a, id, "running", 10));
+    usleep(300000); /* the other loop's figures in /metrics may be 100 ms old */
+    double timers0 = metric(&a, "iocpu_loop_active_timers", "");
+    snprintf(path, sizeof(path), "/tasks/%s?wait=50", id);
+    int len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+    int *fds = calloc(N, sizeof(int));
+    for (int i = 0; i < N; i++) {
+        fds[i] = raw_connect(a.port);
+        cr_assert_geq(fds[i], 0);
+        cr_assert_eq(raw_send(fds[i], req, (size_t)len), 0);
+    }
+    /* every wait is in (the forwarded ones registered on loop 0) */
+    double t0 = now_secs();
+    while (metric(&a, "iocpu_loop_active_timers", "") < timers0 + N) {
+        cr_assert_lt(now_secs() - t0, 20, "the %d waits never all waited", N);
+        usleep(20000);
+    }
+    double fwd = metric(&a, "iocpu_task_forwarded_calls", "");
+    cr_assert(fwd > 0 && fwd < N, "%g of %d waits forwarded: SO_REUSEPORT used one loop", fwd, N);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    free(fds);
+    double left = metric_becomes(&a, "iocpu_task_forwarded_calls", 0, 10);
+    cr_assert_eq(left, 0, "loop 0 still holds %g of %g forwarded waits", left, fwd);
+    cr_assert_eq(metric(&a, "iocpu_task_forwarded_waits_cancelled_total", ""), fwd);
+    /* the waits' timers are gone (a command in flight to Redis holds one until its reply) */
+    double timers;
+    t0 = now_secs();
+    while ((timers = metric(&a, "iocpu_loop_active_timers", "")) > timers0 && now_secs() - t0 < 10)
+        usleep(20000);
+    cr_assert_leq(timers, timers0, "%g timers left, %g before the waits", timers, timers0);
+    cr_assert_eq(metric_becomes(&a, "iocpu_http_requests_in_flight", 1, 10), 1);
+    json_t *j = get_task(&a, id, 0);
+    cr_assert_str_eq(str(j, "status"), "running", "the task itself is not touched");
+    json_decref(j);
     ts_stop(&a);
 }
