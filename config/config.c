@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostallow.h"
 #include "numparse.h"
 #include "redisurl.h"
 
@@ -89,6 +90,9 @@ static const opt OPTS[] = {
      "then the connection is closed; 0 = off (10)"},
     {"max-body-buffer", "IOCPU_MAX_BODY_BUFFER", T_LONG, OFF(max_body_buffer), 65536, 68719476736.0,
      "bytes of request bodies held at once (each loop its share); beyond it 503 (16777216)"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", T_STR, OFF(allowed_hosts), 0, 0,
+     "Host header patterns served, comma-separated: name, address, *.domain, or * for any; "
+     "others get 400 (loopback names and addresses when --host is loopback, else any)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -154,7 +158,9 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
     case T_STR:
         if (o->off == OFF(replica_id)      ? !replica_id_ok(v)
             : o->off == OFF(tasks_backend) ? !tasks_backend_ok(v)
-                                           : !*v || strlen(v) >= sizeof(c->host))
+            : o->off == OFF(allowed_hosts)
+                ? strlen(v) >= sizeof(c->allowed_hosts) || !hostallow_list_ok(v)
+                : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;

@@ -41,6 +41,7 @@ typedef struct config {
     double header_timeout; /* seconds from a request's first byte to its headers, then to its
                               body; 0 = off */
     long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */
+    char allowed_hosts[1024]; /* Host patterns (hostallow.h); "" = the default for host */
 } config;
 
 void config_defaults(config *c);

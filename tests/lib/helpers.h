@@ -22,7 +22,8 @@ typedef struct test_server {
     config cfg;
 } test_server;
 
-/* Defaults with port 0 and 2 workers; then cfg_edit (may be NULL) adjusts. */
+/* Defaults with port 0, 2 workers and --allowed-hosts '*'; then cfg_edit (may
+ * be NULL) adjusts. */
 void ts_start(test_server *t, void (*cfg_edit)(config *c));
 /* Waits (bounded) for t's loop thread to return by itself (a drain); 1 if
  * it did (the thread is then joined), 0 after secs. */
@@ -42,6 +43,10 @@ typedef struct http_res {
 /* method NULL = GET. Returns 0, or -1 on a transport error (res->status 0). */
 int http_do(const test_server *t, const char *method, const char *path, const char *body,
             http_res *res);
+/* The same with extra request headers ("Name: value" lines joined by "\n");
+ * a body is sent as application/json unless they name a Content-Type. */
+int http_do_headers(const test_server *t, const char *method, const char *path, const char *body,
+                    const char *headers, http_res *res);
 int http_get(const test_server *t, const char *path, http_res *res);
 void http_res_free(http_res *res);
 /* Value of a response header (case-insensitive name), copied into out; 0 or -1. */
