@@ -24,7 +24,7 @@ if (!iocpuBin || !chromiumBin || !workDir) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const BLOCK_MS = 4000; // what the <img> asks the loop to burn; the test fails if it ran
+const BLOCK_MS = 4000; // what the <img> asks the loop to burn (counted in /metrics if it ran)
 
 let server; // { proc, origin, port, stderr }
 let attacker; // the static server of the attacker's pages
@@ -163,10 +163,8 @@ after(async () => {
 test('a cross-site page can neither post tasks nor block the loop', async () => {
   const page = await context.newPage();
   const url = `http://evil.test:${attackerPort}/attack.html?target=${encodeURIComponent(server.origin)}`;
-  const t0 = Date.now();
   await page.goto(url);
   await page.waitForFunction(() => window.done.length === 5, null, { timeout: 20000 });
-  const settled = Date.now() - t0;
   const c = await waitCounters(
     (x) => (x['POST /tasks 403'] || 0) >= 4 && (x['GET /cpu/blocking 403'] || 0) >= 1,
     'four posts and the <img> refused');
@@ -175,7 +173,6 @@ test('a cross-site page can neither post tasks nor block the loop', async () => 
   assert.equal(c['GET /cpu/blocking 200'], undefined, 'the blocking handler never ran');
   assert.equal(c['POST /tasks 202'], undefined, 'no task was created');
   assert.equal(await tasksTotal(), 0);
-  assert.ok(settled < BLOCK_MS, `the page's requests settled in ${settled} ms: the loop never froze`);
   await page.close();
 });
 
