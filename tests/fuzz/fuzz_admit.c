@@ -31,10 +31,11 @@ static void check_list(const char *in, size_t size)
     char *list = malloc(size + 1);
     memcpy(list, in, size);
     list[size] = '\0';
+    size_t n = strlen(list); /* a NUL ends the list, as it ends a flag's value */
     if (hostallow_list_ok(list)) {
-        FUZZ_CHECK(strlen(list) == size && size > 0);
+        FUZZ_CHECK(n > 0);
         if (!strpbrk(list, ",*")) /* one exact pattern: the host it names passes */
-            FUZZ_CHECK(hostallow_admits(list, "127.0.0.1", list, size));
+            FUZZ_CHECK(hostallow_admits(list, "127.0.0.1", list, n));
         hostallow_admits(list, "0.0.0.0", "a.b", 3);
     }
     free(list);
