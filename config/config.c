@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostallow.h"
 #include "numparse.h"
 #include "redisurl.h"
 
@@ -114,6 +115,9 @@ static const opt OPTS[] = {
      86400,
      "seconds a stream with bytes unsent may go without its client taking any; then it is cut "
      "off (30)"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", T_STR, OFF(allowed_hosts), 0, 0,
+     "Host header patterns served, comma-separated: name, address, *.domain, or * for any; "
+     "others get 400 (loopback names and addresses when --host is loopback, else any)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -194,7 +198,9 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
         if (o->off == OFF(replica_id)      ? !replica_id_ok(v)
             : o->off == OFF(tasks_backend) ? !tasks_backend_ok(v)
             : o->off == OFF(admin_host)    ? !address_ok(v)
-                                           : !*v || strlen(v) >= sizeof(c->host))
+            : o->off == OFF(allowed_hosts)
+                ? strlen(v) >= sizeof(c->allowed_hosts) || !hostallow_list_ok(v)
+                : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;

@@ -51,6 +51,7 @@ typedef struct config {
     long stream_buffer_bytes;    /* a stream's unsent bytes held for its client; beyond: cut off */
     double stream_write_timeout; /* seconds a stream owing bytes may go without the client
                                     taking any; then cut off */
+    char allowed_hosts[1024];    /* Host patterns (hostallow.h); "" = the default for host */
 } config;
 
 void config_defaults(config *c);

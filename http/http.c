@@ -50,6 +50,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "admit.h"
 #include "app.h"
 #include "buf.h"
 #include "http_conn.h"
@@ -663,7 +664,7 @@ static int admin_route(http_req *r)
 
 static void dispatch(http_req *r, const char *url, const char *version)
 {
-    char allow[64], over[96];
+    char allow[64], over[128];
     reqlimits_usage use;
     reqlimits_measure(r->conn, url, version, &use);
     unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
@@ -677,6 +678,12 @@ static void dispatch(http_req *r, const char *url, const char *version)
     }
     if (status) { /* over a request-size limit: no handler sees it */
         if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        http_respond_detail(r, status, over);
+    } else if ((status = admit_request(r->conn, &r->app->cfg, r->method, url, over,
+                                       sizeof(over)))) { /* admit.h: Host, Fetch Metadata */
+        http_respond_detail(r, status, over);
+    } else if (r->route && (status = admit_body(r->conn, over, sizeof(over)))) {
+        http_add_header(r, "Accept-Post", "application/json");
         http_respond_detail(r, status, over);
     } else if (r->route && use.nul_params) {
         respond_nul_args(r);

@@ -113,10 +113,11 @@ static int connect_to(const target *t, long long deadline, char *err, size_t err
 static int send_request(int fd, const target *t, long long deadline, char *err, size_t errlen)
 {
     char req[1400];
+    int v6 = strchr(t->host, ':') != NULL; /* an IPv6 address goes in brackets (RFC 9110 7.2) */
     int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: iocpu-probe\r\n"
+                     "GET %s HTTP/1.0\r\nHost: %s%s%s:%s\r\nUser-Agent: iocpu-probe\r\n"
                      "Connection: close\r\n\r\n",
-                     t->path, t->host, t->port);
+                     t->path, v6 ? "[" : "", t->host, v6 ? "]" : "", t->port);
     size_t sent = 0;
     while (sent < (size_t)n) {
         ssize_t w = send(fd, req + sent, (size_t)n - sent, MSG_NOSIGNAL);

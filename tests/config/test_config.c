@@ -227,6 +227,12 @@ static const struct {
     {"tasks-backend", "IOCPU_TASKS_BACKEND", "Memory"},
     {"task-attempts", "IOCPU_TASK_ATTEMPTS", "0"},
     {"task-claim-idle", "IOCPU_TASK_CLAIM_IDLE", "0.1"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", ""},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "example.com:8080"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "*example.com"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "a,,b"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "a, b"},
+    {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "::1"},
 };
 
 Test(config, redis_urls)
@@ -410,6 +416,30 @@ Test(config, bad_environment_values_are_rejected)
     streams s;
     cr_assert_eq(parse(&c, &s, NULL), -1);
     cr_assert_eq(c.access_log, 0);
+}
+
+Test(config, allowed_hosts)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_str_empty(c.allowed_hosts, "the default depends on --host (hostallow.h)");
+    streams s;
+    cr_assert_eq(parse(&c, &s, ARGS("--allowed-hosts", "iocpu.test,*.iocpu.test,10.0.0.1,[::1]")),
+                 0, "%s", s.err_text);
+    cr_assert_str_eq(c.allowed_hosts, "iocpu.test,*.iocpu.test,10.0.0.1,[::1]");
+    setenv("IOCPU_ALLOWED_HOSTS", "*", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_str_eq(c.allowed_hosts, "*");
+    char list[1100];
+    memset(list, 'a', sizeof(list) - 1);
+    list[sizeof(list) - 1] = '\0';
+    for (size_t i = 60; i < sizeof(list) - 1; i += 61)
+        list[i] = ',';
+    unsetenv("IOCPU_ALLOWED_HOSTS");
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--allowed-hosts", list)), -1, "longer than the field");
+    cr_assert_str_empty(c.allowed_hosts);
 }
 
 Test(config, long_host_is_rejected)

@@ -106,9 +106,9 @@ Test(badinput, nul_bytes_are_answered)
         "GET /nope\0/healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     static const char hdr[] =
         "GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: a\0b\r\nConnection: close\r\n\r\n";
-    static const char body[] =
-        "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: "
-        "close\r\n\r\n{\0\0\0}";
+    static const char body[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 5\r\nConnection: "
+                               "close\r\n\r\n{\0\0\0}";
     raw_reply rep;
     send_expect_close(url, sizeof(url) - 1, &rep);
     /* a NUL in the request line makes it no request line (http/prescreen.c); before,
@@ -238,7 +238,9 @@ Test(badinput, bad_percent_encoding)
     recovered();
 }
 
-#define CHUNKED "POST /tasks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define CHUNKED                                                                                    \
+    "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "     \
+    "chunked\r\n\r\n"
 
 Test(badinput, bad_and_huge_chunked_uploads)
 {
@@ -294,7 +296,8 @@ Test(badinput, content_length_lies)
     raw_reply rep;
     /* shorter than the body: the first 5 bytes are the body (422), the rest is
      * read as a next request, which is garbage */
-    static const char shorter[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n"
+    static const char shorter[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: 5\r\n\r\n"
                                   "{\"kind\":\"io\",\"delay\":0}";
     send_expect_close(shorter, sizeof(shorter) - 1, &rep);
     cr_assert_eq(raw_status(&rep), 422, "%s", rep.data);
@@ -302,7 +305,8 @@ Test(badinput, content_length_lies)
     cr_assert_eq(raw_count(&rep, " 202 "), 0, "%s", rep.data);
     raw_reply_free(&rep);
     /* longer than the body: nothing to answer; dropped at the idle timeout */
-    static const char longer[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+    static const char longer[] = "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                                 "application/json\r\nContent-Length: 100\r\n\r\n"
                                  "{\"kind\":\"io\"}";
     send_expect_close(longer, sizeof(longer) - 1, &rep);
     cr_assert_eq(rep.len, 0, "%s", rep.data);
@@ -349,7 +353,8 @@ Test(badinput, pipelined_requests_are_answered_in_order)
     static const char reqs[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
                                "GET /io/job?name=second&delay=0.05 HTTP/1.1\r\nHost: t\r\n\r\n"
                                "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
-                               "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 24\r\n\r\n"
+                               "POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 24\r\n\r\n"
                                "{\"kind\":\"io\",\"delay\":0}\n"
                                "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     raw_reply rep;

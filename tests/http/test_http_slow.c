@@ -145,7 +145,8 @@ Test(slow, a_trickled_body_is_cut_too_and_counted_408)
     ts_start(&ts, one_second_header_timeout);
     int base = baseline();
     int fd = raw_connect(ts.port);
-    const char *head = "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n";
+    const char *head = "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                       "application/json\r\nContent-Length: 60\r\n\r\n";
     raw_send(fd, head, strlen(head));
     wait_loop_state(&ts, "body_buffer_bytes", 60, 5.0); /* taken at once, whole */
     char *body = task_body(60);
@@ -279,7 +280,9 @@ Test(slow, slow_uploads_spend_the_body_budget_then_give_it_back)
     char *body = task_body(HOLD);
     char head[128];
     int hl = snprintf(head, sizeof(head),
-                      "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", HOLD);
+                      "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      "application/json\r\nContent-Length: %d\r\n\r\n",
+                      HOLD);
     int hold[3];
     for (int i = 0; i < 3; i++) { /* headers and the first 100 bytes, then nothing */
         hold[i] = raw_connect(ts.port);

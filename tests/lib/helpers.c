@@ -78,6 +78,9 @@ void ts_start(test_server *t, void (*cfg_edit)(config *c))
     t->cfg.port = 0;
     t->cfg.workers = 2;
     strcpy(t->cfg.admin_token, TEST_ADMIN_TOKEN);
+    /* the raw-socket suites send made-up Host names ("Host: t"); the allow
+     * list and its default are tested with their own settings (test_http_admit.c) */
+    strcpy(t->cfg.allowed_hosts, "*");
     if (cfg_edit) cfg_edit(&t->cfg);
     int rc = server_new(&t->s, &t->cfg, handlers_all());
     cr_assert_eq(rc, 0, "server_new failed: %d", rc);
@@ -129,7 +132,9 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     return add;
 }
 
-/* One request; len < 0: body is a C string. extra: a header line or NULL. */
+/* One request; len < 0: body is a C string. extra: header lines joined by
+ * "\n", or NULL. A body goes as application/json unless extra names a
+ * Content-Type (curl's own default, a form, is refused: admit.h). */
 static int perform(const test_server *t, const char *method, const char *path, const char *body,
                    long len, const char *extra, http_res *res)
 {
@@ -138,7 +143,16 @@ static int perform(const test_server *t, const char *method, const char *path, c
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", t->port, path);
     CURL *c = curl_easy_init();
     sink b = {0}, h = {0};
-    struct curl_slist *hdrs = extra ? curl_slist_append(NULL, extra) : NULL;
+    struct curl_slist *hdrs = NULL;
+    for (const char *p = extra; p && *p;) {
+        char line[512];
+        size_t n = strcspn(p, "\n");
+        snprintf(line, sizeof(line), "%.*s", (int)n, p);
+        hdrs = curl_slist_append(hdrs, line);
+        p += n + (p[n] == '\n');
+    }
+    if (body && !(extra && strcasestr(extra, "Content-Type:")))
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
@@ -168,6 +182,12 @@ int http_do(const test_server *t, const char *method, const char *path, const ch
             http_res *res)
 {
     return perform(t, method, path, body, -1, NULL, res);
+}
+
+int http_do_headers(const test_server *t, const char *method, const char *path, const char *body,
+                    const char *headers, http_res *res)
+{
+    return perform(t, method, path, body, -1, headers, res);
 }
 
 int http_get(const test_server *t, const char *path, http_res *res)

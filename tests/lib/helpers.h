@@ -25,7 +25,7 @@ typedef struct test_server {
 /* The admin token every test server has unless its cfg_edit clears it. */
 #define TEST_ADMIN_TOKEN "test-admin-token-0123456789abcdef"
 
-/* Defaults with port 0, 2 workers and TEST_ADMIN_TOKEN; then cfg_edit (may
+/* Defaults with port 0, 2 workers, TEST_ADMIN_TOKEN and --allowed-hosts '*'; then cfg_edit (may
  * be NULL) adjusts. */
 void ts_start(test_server *t, void (*cfg_edit)(config *c));
 /* Waits (bounded) for t's loop thread to return by itself (a drain); 1 if
@@ -46,6 +46,10 @@ typedef struct http_res {
 /* method NULL = GET. Returns 0, or -1 on a transport error (res->status 0). */
 int http_do(const test_server *t, const char *method, const char *path, const char *body,
             http_res *res);
+/* The same with extra request headers ("Name: value" lines joined by "\n");
+ * a body is sent as application/json unless they name a Content-Type. */
+int http_do_headers(const test_server *t, const char *method, const char *path, const char *body,
+                    const char *headers, http_res *res);
 int http_get(const test_server *t, const char *path, http_res *res);
 /* http_do with "Authorization: Bearer <token>" (token NULL: none). */
 int http_do_auth(const test_server *t, const char *method, const char *path, const char *body,

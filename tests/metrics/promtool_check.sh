@@ -24,7 +24,7 @@ for path in /healthz "/io/job?delay=0" "/io/job?delay=x" /nope "/cpu/executor?it
     curl -s -o /dev/null "$base$path"
 done
 curl -s -o /dev/null -X POST "$base/io/job"
-curl -s -o /dev/null "$base/tasks" -d '{"kind":"io","delay":0}'
+curl -s -o /dev/null "$base/tasks" -H 'Content-Type: application/json' -d '{"kind":"io","delay":0}'
 metrics=$(curl -sf "$base/metrics")
 grep -q '^iocpu_http_requests_total{' <<<"$metrics" || { echo "no request counter" >&2; exit 1; }
 promtool check metrics <<<"$metrics"

@@ -148,10 +148,10 @@ static int start(const child *c, const char *method, const char *path, const cha
     int fd = raw_connect((uint16_t)c->port);
     if (fd < 0) return -1;
     char req[1024];
-    int n =
-        snprintf(req, sizeof(req),
-                 "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
-                 method, path, body ? strlen(body) : 0, body ? body : "");
+    int n = snprintf(req, sizeof(req),
+                     "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     method, path, body ? strlen(body) : 0, body ? body : "");
     raw_send(fd, req, (size_t)n);
     return fd;
 }
@@ -166,7 +166,7 @@ static void finish(int fd, double timeout_s, raw_reply *rep)
 static int ask_on(int fd, const char *path, raw_reply *rep)
 {
     char req[256];
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
     if (raw_send(fd, req, (size_t)n) < 0) return -1;
     raw_read(fd, 5.0, "\"}", 1, rep);
     return raw_status(rep);

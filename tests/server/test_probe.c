@@ -47,6 +47,30 @@ Test(probe, healthz_2xx_is_success, .timeout = 30)
     ts_stop(&ts);
 }
 
+static void on_v6_loopback(config *c)
+{
+    strcpy(c->host, "::1");
+    c->allowed_hosts[0] = '\0'; /* the default: loopback names and addresses only */
+}
+
+/* Where the host has IPv6: the probe's Host is "[::1]:port", which the
+ * default allow list takes (a bare "::1:port" is no Host, and gets 400). */
+Test(probe, an_ipv6_address_goes_in_brackets, .timeout = 30)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int v6 = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0) close(fd);
+    if (!v6) cr_skip_test("no IPv6 loopback here");
+    ts_start(&ts, on_v6_loopback);
+    char u[128], err[256];
+    int status;
+    snprintf(u, sizeof(u), "http://[::1]:%u/healthz", ts.port);
+    cr_assert_eq(probe_url(u, 2000, &status, err, sizeof(err)), PROBE_OK, "%s (%d)", err, status);
+    cr_assert_eq(status, 200);
+    ts_stop(&ts);
+}
+
 Test(probe, other_status_fails, .timeout = 30)
 {
     ts_start(&ts, NULL);
