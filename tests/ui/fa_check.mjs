@@ -7,7 +7,8 @@
 //   - docs/LESSON.fa.md and docs/GLOSSARY.fa.md (outside code fences): no
 //     kasra on a Latin word or code, every inline code span that starts with
 //     a sign rather than a letter or digit (/, -, ?, #, {, ") preceded by
-//     U+200E, no Persian or Arabic-Indic digits anywhere;
+//     U+200E, no Persian or Arabic-Indic digits anywhere, no Persian inside
+//     a code block, and every code block the same as one in LESSON.md;
 //   - those two, the page's Persian strings and scripts/demo: none of the
 //     words the glossary's "نه این‌ها" column rules out.
 // Prints every problem with its file and line; exits 1 if there is one.
@@ -86,6 +87,14 @@ function checkMarkdown(rel) {
   text.split('\n').forEach((line, i) => {
     if (NON_LATIN_DIGITS.test(line)) problem(`${rel}:${i + 1}`, `Persian digits (write Latin digits): ${line.trim()}`);
   });
+  // code and output blocks are the same in both languages (English comments, output whole)
+  let fence = false;
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*```/.test(line)) fence = !fence;
+    else if (fence && new RegExp(`[${ARABIC_LETTER}]`).test(line)) {
+      problem(`${rel}:${i + 1}`, `Persian inside a code block (comments stay English): ${line.trim()}`);
+    }
+  });
   for (const { n, line } of prose(text)) {
     const kasra = new RegExp(`[^${ARABIC_LETTER}]${KASRA}`, 'g');
     for (const m of line.matchAll(kasra)) {
@@ -104,6 +113,13 @@ function checkMarkdown(rel) {
   }
 }
 checkMarkdown('docs/LESSON.fa.md');
+
+// LESSON.fa.md's code and output blocks are LESSON.md's, whole: none dropped a line.
+const blocks = (text) => [...text.matchAll(/^```[^\n]*\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+const enBlocks = new Set(blocks(read('docs/LESSON.md')));
+for (const b of blocks(read('docs/LESSON.fa.md'))) {
+  if (!enBlocks.has(b)) problem('docs/LESSON.fa.md', `a code block that LESSON.md does not have:\n${b}`);
+}
 checkMarkdown('docs/GLOSSARY.fa.md');
 
 // --- one word for one idea --------------------------------------------------
