@@ -1,4 +1,4 @@
-// iocpu live page, part 5 of 6: the job queue's card. One task at a time:
+// iocpu live page, part 5 of 6: the job queue's card. It watches one task at a time:
 //   Create  POST /tasks {"kind":"io","delay":S} or {"kind":"cpu","ms":MS} -> 202
 //   watch   GET /tasks/{id} every 250 ms until it ends (each new status is
 //           listed with the time this page first saw it)
@@ -119,9 +119,22 @@ const Tasks = (() => {
     }
   }
 
+  // A new task replaces the one the card watched (that one goes on on the server;
+  // its band ends here).
   async function create() {
-    if (els.card.dataset.state === 'running' && ui.task && !ENDED.includes(ui.task.status)) return;
+    if (els.form.dataset.busy) return;
+    els.form.dataset.busy = '1';
     stopPolling();
+    if (ui.task && ui.task.run.t1 === null) Lessons.endRun(ui.task.run, { card: els.card });
+    ui.task = null;
+    try {
+      await createTask();
+    } finally {
+      delete els.form.dataset.busy;
+    }
+  }
+
+  async function createTask() {
     const kind = els.kind.value;
     const spec = kind === 'io' ? { kind, delay: Number(els.delay.value) } : { kind, ms: Number(els.ms.value) };
     els.out.hidden = false;
