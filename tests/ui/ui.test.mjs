@@ -253,15 +253,18 @@ test('the other lessons answer, with their Server-Timing', async () => {
 });
 
 test('gather vs sequential: the same delays, the longest one against their sum', async () => {
-  const run = await runLesson('compare', { delays: '0.3,0.2,0.1' });
+  const run = await runLesson('compare', { delays: '1.0,0.6,0.2' });
   assert.equal(run.status, 200);
   const bars = await page.$$eval('#lesson-compare .cmp', (els) =>
     Object.fromEntries(els.map((e) => [e.classList[1], Number(e.dataset.elapsed)])));
-  assert.ok(bars.gather >= 0.29 && bars.gather < 0.5, `gather took the longest delay: ${JSON.stringify(bars)}`);
-  assert.ok(bars.sequential >= 0.59, `sequential took the sum: ${JSON.stringify(bars)}`);
-  assert.match(await page.textContent('#lesson-compare .status'), /gather 3\d\d(\.\d)? ms, sequential 6\d\d(\.\d)? ms: [\d.]+× faster/);
-  // the two requests went out together: the run lasted about the sum, not the sum plus the longest
-  assert.ok(run.t1 - run.t0 < 850, `both sent at once: ${run.t1 - run.t0} ms`);
+  const report = JSON.stringify({ ...bars, run: run.t1 - run.t0 });
+  assert.ok(bars.gather >= 0.99 && bars.gather < 1.6, `gather took the longest delay: ${report}`);
+  assert.ok(bars.sequential >= 1.79, `sequential took the sum: ${report}`);
+  assert.match(await page.textContent('#lesson-compare .status'),
+    /^200gather [\d.]+ m?s, sequential [\d.]+ m?s: [\d.]+× faster$/);
+  // the two requests went out together: the run lasted about the sum (1.8 s), not the
+  // sum plus the longest (2.8 s)
+  assert.ok(run.t1 - run.t0 < 1000 * (bars.sequential + bars.gather / 2), `both sent at once: ${report}`);
   assertClean('after gather vs sequential');
 });
 
@@ -317,6 +320,9 @@ test('the job queue: create a task, watch it, await it, cancel another', async (
   task = await taskStatus(['running']);
   assert.equal(task.kind, 'cpu');
   assert.equal(task.token, 'tok-from-create');
+  // the executor chart shows it on a worker (the stream may lag on a loaded machine)
+  await page.waitForFunction((t) => window.iocpuUi.samples.busy.some((s) => s.t >= t && s.v >= 1),
+    task.t0, { timeout: 15000 });
   await page.click('#tasks-cancel');
   task = await taskStatus(['cancelled'], 5000);
   await page.unroute('**/tasks');
@@ -325,8 +331,6 @@ test('the job queue: create a task, watch it, await it, cancel another', async (
   assert.equal(task.cancelled.code, 200);
   assert.equal(task.history.at(-1).status, 'cancelled');
   assert.match(await page.textContent('#lesson-tasks .status'), /cancel answered 200: cancelled/);
-  const peaks = await page.evaluate(() => Math.max(...window.iocpuUi.samples.busy.slice(-60).map((s) => s.v)));
-  assert.ok(peaks >= 1, 'the executor chart showed the cpu task on a worker');
   // the page never asked for the task list (it will need an admin token)
   assertClean('after the job queue');
 });
