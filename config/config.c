@@ -46,7 +46,7 @@ static const opt OPTS[] = {
     {"conn-timeout", "IOCPU_CONN_TIMEOUT", T_LONG, OFF(conn_timeout), 1, 86400,
      "seconds an idle connection is kept (30)"},
     {"conn-memory", "IOCPU_CONN_MEMORY", T_LONG, OFF(conn_memory), 2048, 1048576,
-     "bytes of buffer per connection; caps request line + headers (4096)"},
+     "bytes of buffer per connection; caps request line + headers (32768)"},
     {"worker-nice", "IOCPU_WORKER_NICE", T_LONG, OFF(worker_nice), 0, 19,
      "nice increment of executor threads vs the loop (10)"},
     {"grace", "IOCPU_GRACE", T_DOUBLE, OFF(grace), 0, 3600,
@@ -70,7 +70,7 @@ static const opt OPTS[] = {
     {"max-params", "IOCPU_MAX_PARAMS", T_LONG, OFF(max_params), 1, 100000,
      "query parameters per request; beyond it 414 (32)"},
     {"max-header-bytes", "IOCPU_MAX_HEADER_BYTES", T_LONG, OFF(max_header_bytes), 64, 1048576,
-     "bytes of request headers; beyond it 431 (3072)"},
+     "bytes of request headers; beyond it 431 (8192)"},
     {"tasks-backend", "IOCPU_TASKS_BACKEND", T_STR, OFF(tasks_backend), 0, 0,
      "memory, or redis://HOST[:PORT][/DB] to share tasks between replicas (Redis >= 6.2; "
      "7.0 tested) (memory)"},
@@ -106,7 +106,7 @@ void config_defaults(config *c)
     c->max_ms = 60000;
     c->max_connections = 16384;
     c->conn_timeout = 30;
-    c->conn_memory = 4096;
+    c->conn_memory = 32768;
     c->worker_nice = 10;
     c->grace = 10;
     c->max_tasks = 10000;
@@ -116,7 +116,7 @@ void config_defaults(config *c)
     c->max_conn_per_ip = 0;
     c->max_url = 2048;
     c->max_params = 32;
-    c->max_header_bytes = 3072;
+    c->max_header_bytes = 8192;
     strcpy(c->tasks_backend, "memory");
     c->task_attempts = 3;
     c->task_claim_idle = 30;

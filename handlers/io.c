@@ -80,13 +80,20 @@ static io_call *call_new(http_req *r, enum io_kind kind, size_t n, size_t nslots
 
 static void slot_fired(timer *t);
 
-static int slot_start(io_call *c, size_t i)
+/* Arms slot i to fire its delay after from_ns (a loop_now_ns() reading). */
+static int slot_start_from(io_call *c, size_t i, uint64_t from_ns)
 {
     io_slot *s = &c->slots[i];
-    s->start_ns = loop_now_ns();
-    if (!c->wait_ns) c->wait_ns = s->start_ns;
+    s->start_ns = from_ns;
+    if (!c->wait_ns) c->wait_ns = from_ns;
     c->started++;
-    return loop_timer_start(http_app(c->r)->loop, &s->t, secs_to_ns(s->delay), slot_fired, s);
+    return loop_timer_start_at(http_app(c->r)->loop, &s->t, from_ns + secs_to_ns(s->delay),
+                               slot_fired, s);
+}
+
+static int slot_start(io_call *c, size_t i)
+{
+    return slot_start_from(c, i, loop_now_ns());
 }
 
 static double elapsed(io_call *c)
@@ -184,15 +191,35 @@ static void fail_timer(io_call *c)
     http_respond_detail(c->r, 500, "cannot arm a timer");
 }
 
+/*
+ * cancel and wait_for: slot 0 is the job, slot 1 the canceller or the timeout.
+ * wait_for answers as soon as either fires (asyncio.wait_for returns when the
+ * task is done, raises when the timeout handle runs first). cancel answers
+ * only when its canceller fires, as the seed's caller does: it sleeps `after`
+ * whatever the task does, then task.cancel() finds the task either pending
+ * (cancelled) or already done (its result).
+ */
+static void race_fired(io_call *c, io_slot *s)
+{
+    loop *l = http_app(c->r)->loop;
+    if (s->index == 0) {
+        c->finished = 1;
+        if (c->kind == IO_CANCEL) return;
+        loop_timer_cancel(l, &c->slots[1].t);
+        respond_race(c, 1);
+        return;
+    }
+    if (!c->finished) loop_timer_cancel(l, &c->slots[0].t);
+    respond_race(c, c->finished != 0);
+}
+
 static void slot_fired(timer *t)
 {
     io_slot *s = t->data;
     io_call *c = s->call;
     s->end_ns = loop_now_ns();
     if (c->kind == IO_CANCEL || c->kind == IO_WAIT_FOR) {
-        /* slot 0 is the job, slot 1 the canceller / the timeout: first one wins */
-        loop_timer_cancel(http_app(c->r)->loop, &c->slots[1 - s->index].t);
-        respond_race(c, s->index == 0);
+        race_fired(c, s);
         return;
     }
     c->order[c->finished++] = s->index;
@@ -365,8 +392,13 @@ static void run_race(http_req *r, enum io_kind kind, const char *job_name, const
         c->slots[0].delay = delay;
         c->slots[1].delay = after;
         c->after = after;
-        /* the job is armed first, so on a tie it finishes before it is cancelled */
-        if (slot_start(c, 0) < 0 || slot_start(c, 1) < 0)
+        /* Both deadlines count from one instant and the racer is armed first,
+         * so on equal deadlines it fires first, as in asyncio: wait_for calls
+         * loop.call_later(timeout) before the task it wraps has run its first
+         * step (which arms the job's sleep), and the seed's create_task() only
+         * schedules that step, so the caller's sleep(after) is armed first. */
+        uint64_t now = loop_now_ns();
+        if (slot_start_from(c, 1, now) < 0 || slot_start_from(c, 0, now) < 0)
             respond_oom(r);
         else
             http_defer(r);

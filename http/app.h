@@ -47,6 +47,10 @@ typedef struct app_http {
     deadline_queue rxq;      /* --header-timeout: connections receiving a request (http_conn.h) */
     uint64_t rx_timeouts;    /* connections it closed */
     uint64_t early_refusals; /* requests answered from their first bytes (prescreen.h) */
+    uint64_t lost_heads;     /* heads read by libmicrohttpd before they were seen */
+    list_node heads;         /* connections whose request head came in part (http_conn.h) */
+    char *peek;              /* --conn-memory + 1 bytes: where they are looked at */
+    size_t peek_cap;
     /* --max-body-buffer: this loop's share, the request body bytes it holds,
      * and the whole server's (every loop's share together) */
     size_t body_budget, body_buffered, body_budget_total;

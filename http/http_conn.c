@@ -30,26 +30,30 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "prescreen.h"
-
 /* Answers a request prescreen() refused, in the contract's shape, and shuts
  * the socket down: libmicrohttpd then reads its end and closes the
  * connection without answering itself. */
-static void refuse_early(http_conn *hc, unsigned status, const char *detail)
+static void refuse_early(http_conn *hc, unsigned status, const char *detail, uint64_t t0)
 {
-    static const char *const reasons[] = {"Bad Request", "Payload Too Large",
-                                          "HTTP Version Not Supported"};
-    const char *reason = reasons[status == 413 ? 1 : status == 505 ? 2 : 0];
-    char body[160], date[64], out[512];
+    const char *reason = status == 413   ? "Payload Too Large"
+                         : status == 414 ? "URI Too Long"
+                         : status == 431 ? "Request Header Fields Too Large"
+                         : status == 505 ? "HTTP Version Not Supported"
+                                         : "Bad Request";
+    const config *cfg = &hc->app->cfg;
+    char body[224], date[64], replica[96] = "", out[768];
     int blen = snprintf(body, sizeof(body), "{\"detail\":\"%s\"}", detail);
     time_t now = time(NULL);
     struct tm tm;
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    if (cfg->replica_id[0])
+        snprintf(replica, sizeof(replica), "X-Iocpu-Replica: %s\r\n", cfg->replica_id);
     int n = snprintf(out, sizeof(out),
                      "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nX-Iocpu-Loop: %s\r\n"
-                     "Content-Length: %d\r\n\r\n%s",
-                     status, reason, date, hc->app->index_text, blen, body);
+                     "Content-Type: application/json\r\nServer-Timing: total;dur=%.3f\r\n"
+                     "X-Iocpu-Loop: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+                     status, reason, date, (double)(loop_now_ns() - t0) / 1e6,
+                     hc->app->index_text, replica, blen, body);
     /* a new connection's send buffer is empty: the answer goes out whole */
     if (n > 0) (void)send(hc->w.fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(hc->w.fd, SHUT_RDWR);
@@ -57,22 +61,45 @@ static void refuse_early(http_conn *hc, unsigned status, const char *detail)
     hc->app->http.early_refusals++;
 }
 
-/* The first bytes of a request are in the socket, not yet read by
- * libmicrohttpd: judge them (prescreen.h). 1 when refused. */
-static int screen(http_conn *hc)
+/* Bytes of a request's head are in the socket, not yet read by
+ * libmicrohttpd: judge them (headscreen.h). Keeps hc in app->http.heads
+ * while its head is incomplete, or while a new connection has sent nothing. */
+static headscreen_verdict screen(http_conn *hc)
 {
-    char peek[2048], detail[96];
-    ssize_t n = recv(hc->w.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
-    unsigned status = n > 0 ? prescreen(peek, (size_t)n, detail, sizeof(detail)) : 0;
-    if (status) refuse_early(hc, status, detail);
-    return status != 0;
+    app_http *h = &hc->app->http;
+    uint64_t t0 = loop_now_ns();
+    char detail[192];
+    unsigned status = 0;
+    prescreen_limits lim = {.max_header_bytes = (size_t)hc->app->cfg.max_header_bytes,
+                            .conn_memory = (size_t)hc->app->cfg.conn_memory};
+    headscreen_verdict v = hc->head.buf
+                               ? headscreen_more(&hc->head, hc->w.fd, h->peek, h->peek_cap, &lim,
+                                                 &status, detail, sizeof(detail))
+                               : headscreen_first(&hc->head, hc->w.fd, h->peek, h->peek_cap, &lim,
+                                                  &status, detail, sizeof(detail));
+    h->lost_heads += v == HEAD_LOST;
+    if (v == HEAD_PENDING && !list_linked(&hc->head_link))
+        list_insert_tail(&h->heads, &hc->head_link);
+    if (v != HEAD_PENDING && v != HEAD_NOTHING) list_remove(&hc->head_link);
+    if (v == HEAD_REFUSE) refuse_early(hc, status, detail, t0);
+    return v;
 }
 
 void http_conn_bytes(http_conn *hc)
 {
-    if (hc->req || hc->timed_out || hc->refused || deadline_armed(&hc->rx)) return;
-    if (screen(hc)) return;
-    deadline_arm(&hc->app->http.rxq, &hc->rx); /* on -ENOMEM: no deadline, the idle timeout holds */
+    if (hc->req || hc->timed_out || hc->refused) return;
+    if (deadline_armed(&hc->rx) && !hc->head.buf) return; /* its head was judged already */
+    headscreen_verdict v = screen(hc);
+    if (v == HEAD_REFUSE || v == HEAD_NOTHING) return;
+    if (!deadline_armed(&hc->rx)) /* on -ENOMEM: no deadline, the idle timeout holds */
+        deadline_arm(&hc->app->http.rxq, &hc->rx);
+}
+
+void http_conn_heads_due(app *a)
+{
+    list_node *n, *tmp;
+    list_foreach_safe (n, tmp, &a->http.heads)
+        http_conn_bytes(list_entry(n, http_conn, head_link));
 }
 
 int http_conn_watch(http_conn *hc)
@@ -85,6 +112,8 @@ int http_conn_watch(http_conn *hc)
 void http_conn_headers_in(http_conn *hc, http_req *r)
 {
     hc->req = r;
+    if (hc->head.buf) headscreen_overtaken(&hc->head);
+    list_remove(&hc->head_link);
     if (!hc->timed_out) deadline_arm(&hc->app->http.rxq, &hc->rx);
 }
 
@@ -120,14 +149,18 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
     hc->w.fd = ci ? ci->connect_fd : -1;
     hc->w.cb = cb;
     hc->w.data = hc;
+    list_init(&hc->head_link);
     if (a->cfg.header_timeout > 0 && hc->w.fd >= 0) {
         /* on failure the connection has no receive deadline (the idle
          * timeout still holds) */
-        loop_watch(a->loop, &hc->w, EPOLLIN | EPOLLRDHUP | EPOLLET);
+        hc->head.next_known = loop_watch(a->loop, &hc->w, EPOLLIN | EPOLLRDHUP | EPOLLET) == 0;
         /* bytes sent before the accept: MHD reads them in this very
          * MHD_run(), before our epoll_wait could report them */
         int avail = 0;
-        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) http_conn_bytes(hc);
+        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0)
+            http_conn_bytes(hc);
+        else if (hc->head.next_known) /* its first bytes: seen before MHD runs */
+            list_insert_tail(&a->http.heads, &hc->head_link);
     }
     return hc;
 }
@@ -136,5 +169,7 @@ void http_conn_close(http_conn *hc)
 {
     loop_unwatch(hc->app->loop, &hc->w);
     deadline_disarm(&hc->app->http.rxq, &hc->rx);
+    headscreen_reset(&hc->head);
+    list_remove(&hc->head_link);
     free(hc);
 }

@@ -28,6 +28,7 @@
 
 #include "app.h"
 #include "deadline.h"
+#include "headscreen.h"
 #include "loop.h"
 
 typedef struct http_req http_req;
@@ -38,6 +39,8 @@ typedef struct http_conn {
     deadline_entry rx;      /* armed while a request is being received */
     http_req *req;          /* the request under way, from its headers to its end */
     http_req *waiting;      /* that request while it is suspended */
+    headscreen head;        /* the next request's head while it comes in pieces */
+    list_node head_link;    /* in app->http.heads while head.buf is kept */
     unsigned gone : 1;      /* the peer hung up while no request waited */
     unsigned timed_out : 1; /* its receive deadline passed: the socket is shut down */
     unsigned refused : 1;   /* answered by prescreen (prescreen.h): the socket is shut down */
@@ -51,6 +54,9 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb);
 void http_conn_close(http_conn *hc);
 /* Bytes came while no request is under way: the first of the next one. */
 void http_conn_bytes(http_conn *hc);
+/* Just before MHD_run(): looks again at every head that came in part, so
+ * that a piece that arrived since the poll is seen before MHD reads it. */
+void http_conn_heads_due(app *a);
 /* Puts the socket in our epoll set if it is not yet (to see a hang-up while
  * a request waits). 0, or -errno: a hang-up is then only seen at the end. */
 int http_conn_watch(http_conn *hc);

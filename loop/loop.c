@@ -148,6 +148,11 @@ int loop_timer_start(loop *l, timer *t, uint64_t delay_ns, timer_cb cb, void *da
     return timer_start(&l->timers, t, loop_now_ns() + delay_ns, cb, data);
 }
 
+int loop_timer_start_at(loop *l, timer *t, uint64_t due_ns, timer_cb cb, void *data)
+{
+    return timer_start(&l->timers, t, due_ns, cb, data);
+}
+
 void loop_timer_cancel(loop *l, timer *t)
 {
     timer_cancel(&l->timers, t);

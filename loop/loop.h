@@ -63,6 +63,10 @@ static inline uint64_t secs_to_ns(double s)
 
 /* Arms t to fire delay_ns from now on this loop. 0 or -ENOMEM. */
 int loop_timer_start(loop *l, timer *t, uint64_t delay_ns, timer_cb cb, void *data);
+/* Arms t to fire at the absolute CLOCK_MONOTONIC time due_ns (loop_now_ns()
+ * plus a delay). Timers with equal due times fire in the order they were
+ * armed, as asyncio's call_later does. 0 or -ENOMEM. */
+int loop_timer_start_at(loop *l, timer *t, uint64_t due_ns, timer_cb cb, void *data);
 void loop_timer_cancel(loop *l, timer *t);
 size_t loop_timer_count(const loop *l);
 

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -80,6 +81,13 @@ int listen_open(const char *host, uint16_t port, int shared, int backlog, char *
         close(fd);
         return refusal(host, port, rc, NULL, err, errlen);
     }
+    /* A connection is accepted once its first bytes are in (or after this
+     * many seconds without): libmicrohttpd reads a new connection as it
+     * accepts it, and the first bytes must be judged before that
+     * (http/headscreen.h). Without it (an error here) a head is judged
+     * only when its bytes come after the accept. */
+    int defer = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
     return fd;
 }
 

@@ -155,6 +155,7 @@ static void mhd_after_poll(void *arg)
 {
     lane *ln = arg;
     app *a = &ln->a;
+    http_conn_heads_due(a); /* pieces that came since the poll: seen before MHD reads them */
     MHD_run(a->http.mhd);
     if (!ln->drain_started && atomic_load(&ln->s->drain_requested)) start_drain(ln);
     if (ln->drain_started && drained(ln)) loop_stop(a->loop);
@@ -290,6 +291,7 @@ static void lane_free(lane *ln)
     lagprobe_free(a->obs.probe);
     loop_free(a->loop);
     metrics_free(a->obs.metrics);
+    free(a->http.peek);
     free(ln);
 }
 
@@ -329,6 +331,7 @@ static void lane_identity(lane *ln, server *s, unsigned index)
     a->obs.stats = &s->board[index];
     a->started_ns = loop_now_ns();
     list_init(&a->http.reqs);
+    list_init(&a->http.heads);
     /* --max-body-buffer is for the whole server: each loop gets its share,
      * never less than one body of the largest size allowed */
     size_t share = (size_t)((s->cfg.max_body_buffer + (long)s->nloops - 1) / (long)s->nloops);
@@ -351,6 +354,8 @@ static int lane_new(server *s, unsigned index, lane **out)
     if (err < 0) goto err_out;
     if ((err = mailbox_new(&a->mbox, a->loop)) < 0) goto err_out;
     s->mailboxes[index] = a->mbox;
+    a->http.peek_cap = (size_t)s->cfg.conn_memory + 1;
+    if (!(a->http.peek = malloc(a->http.peek_cap))) goto err_nomem;
     deadline_init(&a->http.rxq, a->loop, (uint64_t)llround(s->cfg.header_timeout * 1e9),
                   http_conn_expired, a);
     if (s->cfg.access_log &&
@@ -365,6 +370,8 @@ static int lane_new(server *s, unsigned index, lane **out)
     *out = ln;
     return lane_groups_init(ln); /* on failure server_free() frees the lane */
 
+err_nomem:
+    err = -ENOMEM;
 err_out: /* lane_free() copes with what was not made */
     lane_free(ln);
     return err;

@@ -88,7 +88,7 @@ Test(config, defaults)
     cr_assert_eq(c.max_ms, 60000);
     cr_assert_eq(c.max_connections, 16384);
     cr_assert_eq(c.conn_timeout, 30);
-    cr_assert_eq(c.conn_memory, 4096);
+    cr_assert_eq(c.conn_memory, 32768);
     cr_assert_eq(c.worker_nice, 10);
     cr_assert_eq(c.grace, 10.0);
     cr_assert_eq(c.access_log, 0);
@@ -468,7 +468,7 @@ Test(config, hardening_limits)
     cr_assert_eq(c.max_conn_per_ip, 0, "off by default");
     cr_assert_eq(c.max_url, 2048);
     cr_assert_eq(c.max_params, 32);
-    cr_assert_eq(c.max_header_bytes, 3072);
+    cr_assert_eq(c.max_header_bytes, 8192);
     streams s;
     setenv("IOCPU_MAX_PARAMS", "7", 1);
     int rc = parse(

@@ -145,11 +145,55 @@ Test(http_io, cancel_both_ways)
     double e = num(r.json, "elapsed");
     cr_assert(e >= 0.7 && e < 2.5, "elapsed %.3f: ~after (0.7), not ~delay (5)", e);
     http_res_free(&r);
-    http_get(&ts, "/io/cancel?delay=0.1&after=2", &r);
+    http_get(&ts, "/io/cancel?delay=0.1&after=0.6", &r);
     cr_assert(json_is_false(json_object_get(r.json, "cancelled")));
     cr_assert_str_eq(str(r.json, "result"), "slow done after 0.1s");
-    cr_assert_lt(num(r.json, "elapsed"), 1.0);
     http_res_free(&r);
+}
+
+/* The job ends first: the seed's caller still sleeps `after` before its
+ * task.cancel() (which then finds the task done), so the answer comes at
+ * `after`, not at the job's end. */
+Test(http_io, cancel_after_the_job_ended_answers_at_after)
+{
+    http_res r;
+    http_get(&ts, "/io/cancel?delay=0.1&after=0.6", &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert(json_is_false(json_object_get(r.json, "cancelled")));
+    cr_assert_str_eq(str(r.json, "result"), "slow done after 0.1s");
+    double e = num(r.json, "elapsed");
+    cr_assert(e >= 0.6 && e < 2.0, "elapsed %.3f: the caller sleeps after (0.6), not delay (0.1)",
+              e);
+    http_res_free(&r);
+}
+
+/* Equal deadlines go the way asyncio orders them: the timer armed first runs
+ * first, and in the seed that is the canceller / the timeout (see io.c). */
+Test(http_io, cancel_tie_goes_to_the_canceller)
+{
+    static const char *ties[] = {"/io/cancel?delay=0.3&after=0.3", "/io/cancel?delay=0&after=0"};
+    for (size_t i = 0; i < 2; i++) {
+        http_res r;
+        cr_assert_eq(http_get(&ts, ties[i], &r), 0);
+        cr_assert_eq(r.status, 200);
+        cr_assert(json_is_true(json_object_get(r.json, "cancelled")), "%s: %s", ties[i], r.body);
+        cr_assert_str_eq(str(r.json, "message"), "slow task cancelled safely");
+        http_res_free(&r);
+    }
+}
+
+Test(http_io, wait_for_tie_goes_to_the_timeout)
+{
+    static const char *ties[] = {"/io/wait_for?delay=0.3&timeout=0.3",
+                                 "/io/wait_for?delay=0&timeout=0"};
+    for (size_t i = 0; i < 2; i++) {
+        http_res r;
+        cr_assert_eq(http_get(&ts, ties[i], &r), 0);
+        cr_assert_eq(r.status, 200);
+        cr_assert(json_is_true(json_object_get(r.json, "timed_out")), "%s: %s", ties[i], r.body);
+        cr_assert_str_eq(str(r.json, "message"), "timeout!");
+        http_res_free(&r);
+    }
 }
 
 Test(http_io, wait_for_both_ways)

@@ -26,7 +26,7 @@ Test(reqlimits, every_limit_holds_at_its_edge)
 {
     char d[96] = "";
     reqlimits_usage u = {
-        .url_bytes = 2048, .params = 32, .header_bytes = 3072, .content_lengths = 1};
+        .url_bytes = 2048, .params = 32, .header_bytes = 8192, .content_lengths = 1};
     cr_assert_eq(judge(u, d), 0, "%s", d);
 }
 
@@ -37,8 +37,8 @@ Test(reqlimits, one_over_each)
     cr_assert_str_eq(d, "URI too long: 2049 bytes, the limit is 2048");
     cr_assert_eq(judge((reqlimits_usage){.params = 33}, d), 414);
     cr_assert_str_eq(d, "too many query parameters: 33, the limit is 32");
-    cr_assert_eq(judge((reqlimits_usage){.header_bytes = 3073}, d), 431);
-    cr_assert_str_eq(d, "request headers too large: 3073 bytes, the limit is 3072");
+    cr_assert_eq(judge((reqlimits_usage){.header_bytes = 8193}, d), 431);
+    cr_assert_str_eq(d, "request headers too large: 8193 bytes, the limit is 8192");
 }
 
 Test(reqlimits, framing_first_then_url_then_params_then_headers)

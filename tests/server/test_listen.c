@@ -3,11 +3,15 @@
  * for an operator: a restart right after a stop binds at once although the
  * old connections sit in TIME_WAIT; a second server on a port in use fails
  * to start, also when both run several loops (SO_REUSEPORT would let it
- * take a share); the refusal names the address and the reason.
+ * take a share); the refusal names the address and the reason, and the
+ * real binary ($IOCPU_BIN) says so on stderr and exits 1.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -135,4 +139,51 @@ Test(listen, refusals_name_the_address_and_the_reason)
         cr_assert_gt(listen_port(fd), 0);
         close(fd);
     }
+}
+
+/* Runs the binary with args; returns its exit code, its output (stderr
+ * included) in out. */
+static int run_binary(const char *args, char *out, size_t outsz)
+{
+    const char *bin = getenv("IOCPU_BIN");
+    cr_assert_not_null(bin, "IOCPU_BIN is not set");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", bin, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, outsz - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st), "%s did not exit: status %d", cmd, st);
+    return WEXITSTATUS(st);
+}
+
+Test(listen, the_binary_refuses_an_address_not_on_this_machine)
+{
+    char out[2048];
+    /* 192.0.2.1 (TEST-NET-1) is on no interface here */
+    cr_assert_eq(run_binary("--host 192.0.2.1 --port 8080", out, sizeof(out)), 1, "%s", out);
+    cr_assert(
+        strstr(out, "iocpu: cannot listen on 192.0.2.1:8080: Cannot assign requested address"),
+        "%s", out);
+    cr_assert_null(strstr(out, "listening on"), "%s", out);
+    cr_assert_eq(run_binary("--host 192.0.2.1 --port 8080 --loops 2", out, sizeof(out)), 1, "%s",
+                 out);
+    cr_assert(
+        strstr(out, "iocpu: cannot listen on 192.0.2.1:8080: Cannot assign requested address"),
+        "%s", out);
+}
+
+Test(listen, the_binary_refuses_a_port_in_use)
+{
+    char err[256], out[2048], args[64], want[128];
+    uint16_t port = free_port();
+    int fd = listen_open("127.0.0.1", port, 0, 8, err, sizeof(err));
+    cr_assert_geq(fd, 0, "%s", err);
+    snprintf(args, sizeof(args), "--host 127.0.0.1 --port %u", (unsigned)port);
+    snprintf(want, sizeof(want), "iocpu: cannot listen on 127.0.0.1:%u: Address already in use",
+             (unsigned)port);
+    cr_assert_eq(run_binary(args, out, sizeof(out)), 1, "%s", out);
+    cr_assert(strstr(out, want), "%s", out);
+    close(fd);
 }
