@@ -1,4 +1,4 @@
-// iocpu live page, part 4 of 4: the data feeds and the start.
+// iocpu live page, part 6 of 6: the data feeds and the start.
 //   - GET /loop/stream (Server-Sent Events): lag, timers, connections and the
 //     executor every 100 ms; "end" means the server drains (no reconnect).
 //   - GET /healthz every 100 ms, one at a time: the round trip a client sees.
@@ -11,7 +11,7 @@
     const es = new EventSource('/loop/stream');
     es.onopen = () => {
       ui.stream.open = true;
-      setConn('live', 'live');
+      setConn('live', 'conn.live');
     };
     es.onmessage = (e) => {
       const d = JSON.parse(e.data);
@@ -23,20 +23,20 @@
       push(ui.samples.busy, { t, v: d.executor.busy });
       push(ui.samples.queued, { t, v: d.executor.queued });
       ui.workers = d.executor.workers;
-      $('conn-detail').textContent =
-        `${d.connections} conn · ${d.active_timers} timers · ${d.executor.workers} workers`;
+      $('conn-detail').textContent = Lang.t('conn.detail',
+        { conn: d.connections, timers: d.active_timers, workers: d.executor.workers });
     };
     es.addEventListener('end', () => { // the server is going away: do not reconnect
       es.close();
       ui.stream.open = false;
       ui.stream.ended = true;
-      setConn('down', 'server draining: stream ended');
+      setConn('down', 'conn.draining');
       $('conn-detail').textContent = '';
     });
     es.onerror = () => {
       ui.stream.open = false;
       if (ui.stream.ended) return;
-      setConn('down', 'reconnecting…');
+      setConn('down', 'conn.reconnecting');
       // EventSource retries by itself, except after an answer that is not a stream
       if (es.readyState === EventSource.CLOSED) setTimeout(connectStream, 2000);
     };
@@ -67,7 +67,9 @@
     }
   }
 
+  Lang.mount($('langs'));
   Lessons.mount($('lesson-list'));
+  Tasks.mount($('lesson-list'));
   connectStream();
   setInterval(probeTick, PERIOD_MS);
   Charts.start();

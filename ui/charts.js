@@ -1,4 +1,4 @@
-// iocpu live page, part 2 of 4: the three charts, hand-drawn on canvas.
+// iocpu live page, part 3 of 6: the three charts, hand-drawn on canvas.
 //
 // Each frame redraws the last 30 s: the bands of the requests the buttons
 // sent, a grid, then the data. Lag and probe samples are drawn as blocks as
@@ -43,6 +43,7 @@ const Charts = (() => {
     }
     const g = canvas.getContext('2d');
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.direction = 'ltr'; // time runs left to right in both languages
     g.clearRect(0, 0, w, ht);
     return { g, w, h: ht };
   }
@@ -94,7 +95,7 @@ const Charts = (() => {
     }
     for (let s = 30; s >= 0; s -= 10) { // x: seconds ago
       g.textAlign = s === 0 ? 'right' : s === 30 ? 'left' : 'center';
-      g.fillText(s === 0 ? 'now' : `−${s} s`, ctx.x(now - s * 1000), ht - 4);
+      g.fillText(s === 0 ? Lang.t('chart.now') : Lang.t('chart.ago', { s }), ctx.x(now - s * 1000), ht - 4);
     }
     g.textAlign = 'left';
   }
@@ -198,7 +199,8 @@ const Charts = (() => {
       },
     });
     const last = ui.samples.lag[ui.samples.lag.length - 1];
-    $('lag-value').textContent = last ? `now ${fmtMs(last.v)} · peak ${fmtMs(lagPeak.v)}` : '–';
+    $('lag-value').textContent = last
+      ? Lang.t('chart.value', { now: fmtMs(last.v), peak: fmtMs(lagPeak.v) }) : '–';
   }
 
   function renderProbe(now, from) {
@@ -220,8 +222,8 @@ const Charts = (() => {
     });
     const last = probes[probes.length - 1];
     $('probe-value').textContent = pending && pending.v > 250
-      ? `waiting ${fmtMs(pending.v)}…`
-      : last ? `now ${fmtMs(last.v)} · peak ${fmtMs(top.v)}` : '–';
+      ? Lang.t('chart.waiting', { t: fmtMs(pending.v) })
+      : last ? Lang.t('chart.value', { now: fmtMs(last.v), peak: fmtMs(top.v) }) : '–';
   }
 
   function renderExecutor(now, from) {
@@ -251,7 +253,8 @@ const Charts = (() => {
     });
     const d = ui.stream.last;
     $('exec-value').textContent = d
-      ? `busy ${d.executor.busy}/${d.executor.workers} · queued ${d.executor.queued}`
+      ? Lang.t('chart.exec.value',
+        { busy: d.executor.busy, workers: d.executor.workers, queued: d.executor.queued })
       : '–';
   }
 
@@ -260,10 +263,10 @@ const Charts = (() => {
     if (!ui.stream.open || !ui.stream.lastAt) return;
     const quiet = now - ui.stream.lastAt;
     if (quiet > STALL_MS) {
-      Core.setConn('stalled', 'no sample: the loop is stuck');
-      $('conn-detail').textContent = `for ${(quiet / 1000).toFixed(1)} s`;
+      Core.setConn('stalled', 'conn.stalled');
+      $('conn-detail').textContent = Lang.t('conn.for', { s: (quiet / 1000).toFixed(1) });
     } else {
-      Core.setConn('live', 'live');
+      Core.setConn('live', 'conn.live');
     }
   }
 

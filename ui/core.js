@@ -1,11 +1,13 @@
-// iocpu live page, part 1 of 4: the page's state and small helpers.
+// iocpu live page, part 1 of 6: the page's state and small helpers.
 //
 // The page draws the loop's lag (GET /loop/stream, Server-Sent Events), a
 // /healthz round-trip probe it sends itself, and the executor's busy workers
 // and queue over the last 30 s (charts.js); the lesson buttons send the
-// requests whose effect the charts show (lessons.js); app.js wires it up.
-// The four scripts are inlined into one page at build time and share the
-// page's global scope: each one declares one const (Core, Charts, Lessons).
+// requests whose effect the charts show (lessons.js, and tasks.js for the
+// job queue); lang.js holds every word in English and Persian; app.js wires
+// it up. The six scripts are inlined into one page at build time and share
+// the page's global scope: each one declares one const (Core, Lang, Charts,
+// Lessons, Tasks).
 //
 // window.iocpuUi is the data behind the charts (samples, runs, stream and
 // probe state), so an end-to-end test reads what the page shows.
@@ -19,6 +21,7 @@ const Core = (() => {
   const ui = {
     samples: { lag: [], probe: [], busy: [], queued: [] }, // {t: performance.now() ms, v}
     runs: [], // requests sent by the buttons: {id, kind, label, t0, t1, status}
+    task: null, // the job-queue card's task: {id, status, history: [{status, at}], ...}
     stream: { open: false, events: 0, ended: false, last: null, lastAt: 0 },
     probe: { pendingSince: null, errors: 0 },
     workers: 0,
@@ -67,12 +70,14 @@ const Core = (() => {
   }
 
   // The connection pill: its text is a live region, so it changes only with the state.
+  // key names its words (lang.js): a language switch refills it.
   let connState = '';
-  function setConn(state, text) {
+  function setConn(state, key) {
     if (state === connState) return;
     connState = state;
     $('conn').dataset.state = state;
-    $('conn-text').textContent = text;
+    $('conn-text').dataset.i18n = key;
+    Lang.fill($('conn-text'), key);
   }
 
   return { WINDOW_MS, KEEP_MS, PERIOD_MS, ui, $, h, svg, cssVar, fmtMs, push, setConn };

@@ -1,4 +1,4 @@
-// iocpu live page, part 3 of 4: the lessons. Each card is a form with
+// iocpu live page, part 4 of 6: the lessons. Each card is a form with
 // labelled inputs and a real button; pressing it sends one request and shows
 // its status, the Server-Timing phases (read from the response header), and
 // the JSON, the streamed lines (as_completed: read from the body as it comes)
@@ -8,101 +8,94 @@
 
 const Lessons = (() => {
   const { KEEP_MS, ui, h, svg, fmtMs } = Core;
+  // an element whose text is the key's, refilled when the language changes
+  const tx = (tag, key, attrs) => {
+    const e = h(tag, { ...attrs, 'data-i18n': key });
+    Lang.fill(e, key);
+    return e;
+  };
   const secs = (s) => fmtMs(s * 1000); // the API's seconds, shown like the charts' times
 
   // /cpu/gather runs one job per item of ns: a burst of n is n times cpu_heavy(3, ...)
   const ids = (n) => Array.from({ length: n }, () => 3).join(',');
+  // Each card's words are keys in lang.js: ID.title, ID.button, ID.caption, ID.band
+  // (the chart band's label) and what its summary uses; param labels are param.*.
+  const T = Lang.t;
   const LESSONS = [
-    { group: 'CPU-bound work' },
+    { group: 'group.cpu' },
     {
-      id: 'blocking', kind: 'loop', title: 'Block the loop', path: '/cpu/blocking',
-      button: 'Block the loop',
-      params: [{ name: 'ms', label: 'CPU time (ms)', value: 800, min: 0, step: 50 }],
-      caption: 'cpu_heavy runs on the loop thread itself. Lag and the probe jump to the ' +
-        'length of the job, and the charts freeze: nothing is served until it ends, not ' +
-        'even the stream that feeds them.',
-      band: (p) => `blocking ${p.ms} ms`,
-      summary: (j) => `blocked the loop for ${secs(j.blocked_loop_for)}`,
+      id: 'blocking', kind: 'loop', path: '/cpu/blocking',
+      params: [{ name: 'ms', label: 'param.cpu_ms', value: 800, min: 0, step: 50 }],
+      band: (p) => T('blocking.band', { ms: p.ms }),
+      summary: (j) => T('blocking.summary', { t: secs(j.blocked_loop_for) }),
     },
     {
-      id: 'executor', kind: 'executor', title: 'The same work on the executor',
-      path: '/cpu/executor', button: 'Run on the executor',
-      params: [{ name: 'ms', label: 'CPU time (ms)', value: 800, min: 0, step: 50 }],
-      caption: 'run_in_executor: the same job on a worker thread. Lag and the probe stay ' +
-        'flat; one worker is busy for the length of the job.',
-      band: (p) => `executor ${p.ms} ms`,
-      summary: (j) => `${secs(j.cpu_time ?? j.elapsed)} of CPU on worker ${j.worker}, ` +
-        `queued ${secs(j.queued)}`,
+      id: 'executor', kind: 'executor', path: '/cpu/executor',
+      params: [{ name: 'ms', label: 'param.cpu_ms', value: 800, min: 0, step: 50 }],
+      band: (p) => T('executor.band', { ms: p.ms }),
+      summary: (j) => T('executor.summary',
+        { cpu: secs(j.cpu_time ?? j.elapsed), worker: j.worker, queued: secs(j.queued) }),
     },
     {
-      id: 'burst', kind: 'executor', title: 'A burst of parallel jobs', path: '/cpu/gather',
-      button: 'Start the burst',
+      id: 'burst', kind: 'executor', path: '/cpu/gather',
       params: [
-        { name: 'jobs', label: 'jobs', value: 6, min: 1, step: 1 },
-        { name: 'ms', label: 'CPU ms each', value: 400, min: 0, step: 50 },
+        { name: 'jobs', label: 'param.jobs', value: 6, min: 1, step: 1 },
+        { name: 'ms', label: 'param.ms_each', value: 400, min: 0, step: 50 },
       ],
       query: (p) => ({ ns: ids(Number(p.jobs) || 0), ms: p.ms }),
-      caption: 'All jobs at once on the pool: busy workers climb to the pool size and the ' +
-        'rest queue. The loop stays free; elapsed ≈ jobs ÷ workers × ms, speedup ≈ cores.',
-      band: (p) => `burst ${p.jobs}×${p.ms} ms`,
-      summary: (j) => `${secs(j.sum_of_job_times)} of CPU in ${secs(j.elapsed)}: ` +
-        `speedup ${j.speedup}×`,
+      band: (p) => T('burst.band', { jobs: p.jobs, ms: p.ms }),
+      summary: (j) => T('burst.summary',
+        { cpu: secs(j.sum_of_job_times), elapsed: secs(j.elapsed), speedup: j.speedup }),
     },
-    { group: 'IO-bound work: timers on the loop' },
+    { group: 'group.io' },
     {
-      id: 'gather', kind: 'io', title: 'gather', path: '/io/gather', button: 'gather',
-      params: [{ name: 'delays', label: 'delays (s)', value: '1.0,0.5,0.2', text: true }],
-      caption: 'All the waits at once: elapsed ≈ the longest delay, not the sum. results ' +
-        'keep submission order; finish_order follows the delays.',
-      band: () => 'gather',
-      summary: (j) => `elapsed ${secs(j.elapsed)} (delays add up to ${secs(j.sum_of_delays)}), ` +
-        `finished ${j.finish_order.join(' → ')}`,
+      id: 'gather', kind: 'io', path: '/io/gather',
+      params: [{ name: 'delays', label: 'param.delays', value: '1.0,0.5,0.2', text: true }],
+      band: () => T('gather.band'),
+      summary: (j) => T('gather.summary', {
+        elapsed: secs(j.elapsed), sum: secs(j.sum_of_delays), order: j.finish_order.join(' → '),
+      }),
     },
     {
-      id: 'as_completed', kind: 'io', title: 'as_completed', path: '/io/as_completed',
-      button: 'as_completed', stream: true,
-      params: [{ name: 'delays', label: 'delays (s)', value: '0.3,0.1,0.2', text: true }],
-      caption: 'One chunked response, one line the moment each job finishes: shortest ' +
-        'first. On the left, when each line reached this page.',
-      band: () => 'as_completed',
-      summary: (lines) => `finished ${lines.filter((o) => o && o.name).map((o) => o.name).join(' → ')}`,
+      // exercise 1: both requests at once, their elapsed times side by side
+      id: 'compare', kind: 'io', path: '/io/gather', also: '/io/sequential',
+      params: [{ name: 'delays', label: 'param.delays', value: '0.6,0.4,0.2', text: true }],
+      band: () => T('compare.band'),
     },
     {
-      id: 'wait_for', kind: 'io', title: 'wait_for', path: '/io/wait_for', button: 'wait_for',
+      id: 'as_completed', kind: 'io', path: '/io/as_completed', stream: true,
+      params: [{ name: 'delays', label: 'param.delays', value: '0.3,0.1,0.2', text: true }],
+      band: () => T('as_completed.band'),
+      summary: (lines) => T('as_completed.summary',
+        { order: lines.filter((o) => o && o.name).map((o) => o.name).join(' → ') }),
+    },
+    {
+      id: 'wait_for', kind: 'io', path: '/io/wait_for',
       params: [
-        { name: 'delay', label: 'job delay (s)', value: 2.0, min: 0, step: 0.1 },
-        { name: 'timeout', label: 'timeout (s)', value: 0.8, min: 0, step: 0.1 },
+        { name: 'delay', label: 'param.delay', value: 2.0, min: 0, step: 0.1 },
+        { name: 'timeout', label: 'param.timeout', value: 0.8, min: 0, step: 0.1 },
       ],
-      caption: 'The answer comes at the timeout and the slow job\u2019s timer is cancelled. ' +
-        'Make the timeout longer than the delay and the job finishes in time.',
-      band: () => 'wait_for',
-      summary: (j) => j.timed_out ? `timed out after ${secs(j.elapsed)}` : `done in ${secs(j.elapsed)}`,
+      band: () => T('wait_for.band'),
+      summary: (j) => T(j.timed_out ? 'wait_for.timed_out' : 'wait_for.done', { t: secs(j.elapsed) }),
     },
     {
-      id: 'cancel', kind: 'io', title: 'cancel', path: '/io/cancel', button: 'cancel',
+      id: 'cancel', kind: 'io', path: '/io/cancel',
       params: [
-        { name: 'delay', label: 'job delay (s)', value: 5, min: 0, step: 0.1 },
-        { name: 'after', label: 'cancel after (s)', value: 0.7, min: 0, step: 0.1 },
+        { name: 'delay', label: 'param.delay', value: 5, min: 0, step: 0.1 },
+        { name: 'after', label: 'param.after', value: 0.7, min: 0, step: 0.1 },
       ],
-      caption: 'task.cancel() after the given time: elapsed ≈ after, and the long timer is ' +
-        'gone (the timer count in the top right drops back).',
-      band: () => 'cancel',
-      summary: (j) => j.cancelled
-        ? `cancelled after ${secs(j.elapsed)}`
-        : `finished first, after ${secs(j.elapsed)}`,
+      band: () => T('cancel.band'),
+      summary: (j) => T(j.cancelled ? 'cancel.cancelled' : 'cancel.finished', { t: secs(j.elapsed) }),
     },
     {
-      id: 'semaphore', kind: 'io', title: 'Semaphore', path: '/io/semaphore', button: 'semaphore',
-      timeline: true,
+      id: 'semaphore', kind: 'io', path: '/io/semaphore', timeline: true,
       params: [
-        { name: 'jobs', label: 'jobs', value: 6, min: 1, step: 1 },
-        { name: 'limit', label: 'limit', value: 2, min: 1, step: 1 },
+        { name: 'jobs', label: 'param.jobs', value: 6, min: 1, step: 1 },
+        { name: 'limit', label: 'param.limit', value: 2, min: 1, step: 1 },
       ],
-      caption: 'At most limit jobs in flight: each row is a job, and a bar starts only when ' +
-        'another one ends and frees its slot.',
-      band: (p) => `semaphore ${p.limit}`,
-      summary: (j) => `max in flight ${j.max_in_flight} (limit ${j.limit}), ` +
-        `elapsed ${secs(j.elapsed)}`,
+      band: (p) => T('semaphore.band', { limit: p.limit }),
+      summary: (j) => T('semaphore.summary',
+        { max: j.max_in_flight, limit: j.limit, elapsed: secs(j.elapsed) }),
     },
   ];
 
@@ -113,10 +106,14 @@ const Lessons = (() => {
       'data-state': 'idle',
     });
     const names = L.query ? Object.keys(L.query(L.defaults)) : L.params.map((p) => p.name);
+    const query = names.map((n) => n + '=').join('&');
     card.append(
-      h('h4', { id: `${L.id}-title`, text: L.title }),
-      h('code', { class: 'endpoint', text: `GET ${L.path}?${names.map((n) => n + '=').join('&')}` }),
-      h('p', { class: 'caption', id: `${L.id}-caption`, text: L.caption }),
+      tx('h4', `${L.id}.title`, { id: `${L.id}-title` }),
+      h('code', {
+        class: 'endpoint',
+        text: [L.path, L.also].filter(Boolean).map((p) => `GET ${p}?${query}`).join(' · '),
+      }),
+      tx('p', `${L.id}.caption`, { class: 'caption', id: `${L.id}-caption` }),
     );
     const form = h('form', { 'aria-describedby': `${L.id}-caption`, novalidate: true });
     for (const p of L.params) {
@@ -126,9 +123,10 @@ const Lessons = (() => {
         type: p.text ? 'text' : 'number', inputmode: p.text ? 'decimal' : null,
         min: p.min, step: p.step, spellcheck: p.text ? 'false' : null, autocomplete: 'off',
       });
-      form.append(h('div', { class: 'field' }, h('label', { for: id, text: p.label }), input));
+      input.dir = 'ltr';
+      form.append(h('div', { class: 'field' }, tx('label', p.label, { for: id }), input));
     }
-    const button = h('button', { type: 'submit', text: L.button });
+    const button = tx('button', L.also ? 'compare.button' : `${L.id}.button`, { type: 'submit' });
     form.append(button);
     // the status line is the card's live region: it stays, the rest is redrawn per run
     const status = h('p', { class: 'status', role: 'status' });
@@ -136,7 +134,8 @@ const Lessons = (() => {
     card.append(form, out);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      if (card.dataset.state !== 'running') run(L, { form, button, card, out, status });
+      if (card.dataset.state === 'running') return;
+      (L.also ? runCompare : run)(L, { form, button, card, out, status });
     });
     return card;
   }
@@ -165,18 +164,12 @@ const Lessons = (() => {
     }
     box.replaceChildren();
     if (parts.length) box.append(bar); // a bar of the total alone says nothing
-    box.append(h('span', { class: 'phase', text: 'Server-Timing:' }));
+    box.append(h('span', { class: 'phase', dir: 'ltr', text: 'Server-Timing:' }));
     for (const p of phases) {
-      box.append(h('span', { class: 'phase' }, `${p.name} `, h('b', { text: fmtMs(p.dur) })));
+      box.append(h('span', { class: 'phase', dir: 'ltr' }, `${p.name} `, h('b', { text: fmtMs(p.dur) })));
     }
-    box.append(h('span', { class: 'phase' }, 'round trip ', h('b', { text: fmtMs(rtt) })));
-    if (streamed) {
-      box.append(h('span', {
-        class: 'note',
-        text: 'A stream\u2019s header leaves before the work is done; the final timings ' +
-          'follow in an HTTP trailer (fetch cannot read it: try curl -v --raw).',
-      }));
-    }
+    box.append(h('span', { class: 'phase' }, `${T('run.round_trip')} `, h('b', { text: fmtMs(rtt) })));
+    if (streamed) box.append(tx('span', 'run.trailer', { class: 'note' }));
   }
 
   function tryJson(text) {
@@ -193,10 +186,10 @@ const Lessons = (() => {
     li.append(h('span', { class: 'at', text: `+${at.toFixed(0)} ms` }));
     if (o && o.done) {
       li.dataset.done = 'true';
-      li.append(h('span', { class: 'done', text: `done, elapsed ${o.elapsed} s` }));
+      li.append(h('span', { class: 'done', text: T('run.line_done', { t: o.elapsed }) }));
     } else if (o) {
       li.dataset.name = o.name;
-      li.append(h('span', { text: `${o.name}  ${o.result}  (server: at ${o.at} s)` }));
+      li.append(h('span', { text: T('run.line', { name: o.name, result: o.result, at: o.at }) }));
     } else {
       li.append(h('span', { text }));
     }
@@ -238,13 +231,13 @@ const Lessons = (() => {
     const H = rows.length * rowH + 22;
     const s = svg('svg', {
       class: 'timeline', viewBox: `0 0 ${W} ${H}`, role: 'img',
-      'aria-label': `Semaphore timeline: ${rows.length} jobs, at most ${j.max_in_flight} at once`,
+      'aria-label': T('semaphore.aria', { jobs: rows.length, max: j.max_in_flight }),
     });
     const x = (t) => L + (t / total) * (W - L - R);
     rows.forEach((r, i) => {
       const y = i * rowH + 4;
       const label = svg('text', { x: 4, y: y + 12 });
-      label.textContent = `job ${r.job}`;
+      label.textContent = T('semaphore.job', { job: r.job });
       const bar = svg('rect', {
         class: 'bar', x: x(r.start), y, width: Math.max(x(r.end) - x(r.start), 2),
         height: rowH - 5, rx: 3,
@@ -263,21 +256,44 @@ const Lessons = (() => {
     return s;
   }
 
-  async function run(L, { form, button, card, out, status }) {
-    const values = Object.fromEntries(new FormData(form));
-    const query = L.query ? L.query(values) : values;
-    const url = `${L.path}?${new URLSearchParams(query)}`;
-    const entry = { id: L.id, kind: L.kind, label: L.band(values), t0: performance.now(), t1: null, status: 0 };
+  // A run begins: a band on the charts (kind, label), the card busy, the button
+  // still focusable (aria-disabled, not disabled). Returns the ui.runs entry.
+  function startRun(id, kind, label, { button, card }) {
+    const entry = { id, kind, label, t0: performance.now(), t1: null, status: 0 };
     ui.runs.push(entry);
     const cut = entry.t0 - KEEP_MS;
     ui.runs = ui.runs.filter((r) => r.t1 === null || r.t1 >= cut);
-    button.setAttribute('aria-disabled', 'true'); // not disabled: it keeps the focus
+    if (button) button.setAttribute('aria-disabled', 'true');
     card.dataset.state = 'running';
     card.setAttribute('aria-busy', 'true');
+    return entry;
+  }
+
+  function endRun(entry, { button, card }) {
+    entry.t1 = performance.now();
+    if (button) button.removeAttribute('aria-disabled');
+    card.dataset.state = 'done';
+    card.removeAttribute('aria-busy');
+  }
+
+  function jsonBox(json, body) {
+    return h('pre', {
+      class: 'json', dir: 'ltr', text: json ? JSON.stringify(json, null, 1) : body,
+      'aria-label': T('run.body'),
+    });
+  }
+
+  async function run(L, els) {
+    const { form, out, status } = els;
+    const values = Object.fromEntries(new FormData(form));
+    const query = L.query ? L.query(values) : values;
+    const url = `${L.path}?${new URLSearchParams(query)}`;
+    const entry = startRun(L.id, L.kind, L.band(values), els);
     status.textContent = `GET ${url} …`;
-    const timing = h('div', { class: 'timing' });
+    const timing = h('div', { class: 'timing', dir: 'ltr' });
     out.replaceChildren(status, timing);
     out.hidden = false;
+    Lang.mark(out);
     try {
       const res = await fetch(url, { cache: 'no-store' });
       entry.status = res.status;
@@ -286,9 +302,9 @@ const Lessons = (() => {
       let body;
       let lines = null;
       if (L.stream && res.ok) {
-        const list = h('ol', { class: 'lines', 'aria-label': 'streamed lines' });
+        const list = h('ol', { class: 'lines', dir: 'ltr', 'aria-label': T('run.lines') });
         out.append(list);
-        status.replaceChildren(badge, `streaming ${url}`);
+        status.replaceChildren(badge, T('run.streaming', { url }));
         lines = await readLines(res, list, entry.t0);
         body = lines.join('\n');
       } else {
@@ -297,32 +313,80 @@ const Lessons = (() => {
       const rtt = performance.now() - entry.t0;
       const json = lines ? null : tryJson(body); // not JSON: shown as text
       const parsed = json || (lines && res.ok ? lines.map(tryJson) : null);
-      const summary = parsed && res.ok && L.summary ? L.summary(parsed) : res.ok ? 'done' : 'refused';
-      status.replaceChildren(badge, `${summary} · ${fmtMs(rtt)} round trip`);
+      const summary = parsed && res.ok && L.summary ? L.summary(parsed)
+        : T(res.ok ? 'run.done' : 'run.refused');
+      status.replaceChildren(badge, T('run.summary', { summary, rtt: fmtMs(rtt) }));
       showTiming(timing, header, rtt, !!L.stream);
       if (L.timeline && json && res.ok) out.append(drawTimeline(json));
-      out.append(h('pre', {
-        class: 'json', text: json ? JSON.stringify(json, null, 1) : body,
-        'aria-label': 'response body',
-      }));
+      out.append(jsonBox(json, body));
     } catch (err) {
       entry.status = -1;
-      status.replaceChildren(h('span', { class: 'badge bad', text: 'error' }), String(err.message || err));
+      status.replaceChildren(h('span', { class: 'badge bad', text: T('run.error') }), String(err.message || err));
     } finally {
-      entry.t1 = performance.now();
-      button.removeAttribute('aria-disabled');
-      card.dataset.state = 'done';
-      card.removeAttribute('aria-busy');
+      endRun(entry, els);
+    }
+  }
+
+  // Two bars on one scale: gather's elapsed beside sequential's. Their labels
+  // carry the run's numbers, so they stay in the language of the run.
+  function compareBars(g, q) {
+    const delays = g.results.map((r) => Number(String(r).match(/after ([\d.]+)s/)?.[1]));
+    const longest = Math.max(0, ...delays.filter(isFinite));
+    const scale = Math.max(q.elapsed, g.elapsed, 1e-6);
+    const bar = (name, j, key, vars) => {
+      const label = h('span', { class: 'cmp-label' });
+      Lang.fill(label, key, vars);
+      return h('div', { class: `cmp ${name}`, 'data-elapsed': String(j.elapsed) },
+        h('span', { class: 'cmp-bar', style: `width:${(100 * j.elapsed) / scale}%` }), label);
+    };
+    return h('div', { class: 'compare', role: 'img', 'aria-label': T('compare.aria') },
+      bar('gather', g, 'compare.gather', { t: secs(g.elapsed), max: secs(longest) }),
+      bar('sequential', q, 'compare.sequential', { t: secs(q.elapsed), sum: secs(q.sum_of_delays) }));
+  }
+
+  // exercise 1 side by side: /io/gather and /io/sequential sent together
+  async function runCompare(L, els) {
+    const { form, out, status } = els;
+    const values = Object.fromEntries(new FormData(form));
+    const q = `?${new URLSearchParams(values)}`;
+    const entry = startRun(L.id, L.kind, L.band(values), els);
+    status.textContent = `GET ${L.path}${q} · GET ${L.also}${q} …`;
+    out.replaceChildren(status);
+    out.hidden = false;
+    Lang.mark(out);
+    try {
+      const [rg, rq] = await Promise.all([L.path, L.also].map((p) => fetch(p + q, { cache: 'no-store' })));
+      const [bg, bq] = await Promise.all([rg.text(), rq.text()]);
+      entry.status = rg.ok ? rq.status : rg.status;
+      const ok = rg.ok && rq.ok;
+      const badge = h('span', { class: ok ? 'badge' : 'badge bad', text: String(entry.status) });
+      const g = tryJson(bg);
+      const sq = tryJson(bq);
+      if (ok && g && sq) {
+        status.replaceChildren(badge, T('compare.summary', {
+          gather: secs(g.elapsed), sequential: secs(sq.elapsed),
+          x: (sq.elapsed / Math.max(g.elapsed, 1e-6)).toFixed(1),
+        }));
+        out.append(compareBars(g, sq), jsonBox(g, bg), jsonBox(sq, bq));
+      } else {
+        status.replaceChildren(badge, T('run.refused'));
+        out.append(jsonBox(ok ? g : (rg.ok ? sq : g), rg.ok ? bq : bg));
+      }
+    } catch (err) {
+      entry.status = -1;
+      status.replaceChildren(h('span', { class: 'badge bad', text: T('run.error') }), String(err.message || err));
+    } finally {
+      endRun(entry, els);
     }
   }
 
   // Builds every card into the element list.
   function mount(list) {
     for (const L of LESSONS) {
-      if (L.group) list.append(h('h3', { class: 'group-title', text: L.group }));
+      if (L.group) list.append(tx('h3', L.group, { class: 'group-title' }));
       else list.append(buildLesson(L));
     }
   }
 
-  return { mount };
+  return { mount, tx, startRun, endRun, jsonBox, showTiming, tryJson };
 })();

@@ -3,8 +3,10 @@
 //   node ui.test.mjs <iocpu binary> <chromium binary> <work dir>
 // The tests run in order on one page, like a person would use it: load it,
 // run the executor job and block the loop, watch as_completed stream, try the
-// other lessons, use the keyboard, shrink to a phone, then drain the server
-// with the page still open. Screenshots go to the work dir.
+// other lessons, compare gather with sequential, create, watch, await and
+// cancel a task, use the keyboard, shrink to a phone, switch to Persian
+// (right to left, remembered), then drain the server with the page still
+// open. Screenshots go to the work dir.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -134,11 +136,15 @@ test('the page loads from this server alone, with no console error', async () =>
   const state = await page.evaluate(() => ({
     conn: document.getElementById('conn').dataset.state,
     buttons: [...document.querySelectorAll('.lesson form')].map((f) => f.querySelector('button[type=submit]') !== null),
+    lang: document.documentElement.lang,
+    dir: document.documentElement.dir,
     unlabelled: [...document.querySelectorAll('input')].filter((i) => !document.querySelector(`label[for="${i.id}"]`)).length,
     canvases: [...document.querySelectorAll('canvas')].map((c) => c.width),
   }));
   assert.equal(state.conn, 'live');
-  assert.equal(state.buttons.length, 8, 'eight lessons, each with a real button');
+  assert.equal(state.buttons.length, 10, 'nine lessons and the task card, each with a real button');
+  assert.equal(state.lang, 'en', 'an English browser gets the English page');
+  assert.equal(state.dir, 'ltr');
   assert.ok(state.buttons.every(Boolean));
   assert.equal(state.unlabelled, 0, 'every input has a label');
   assert.ok(state.canvases.every((w) => w > 200), `charts drawn: ${state.canvases}`);
@@ -246,6 +252,89 @@ test('the other lessons answer, with their Server-Timing', async () => {
   assertClean('after the other lessons');
 });
 
+test('gather vs sequential: the same delays, the longest one against their sum', async () => {
+  const run = await runLesson('compare', { delays: '1.0,0.6,0.2' });
+  assert.equal(run.status, 200);
+  const bars = await page.$$eval('#lesson-compare .cmp', (els) =>
+    Object.fromEntries(els.map((e) => [e.classList[1], Number(e.dataset.elapsed)])));
+  const report = JSON.stringify({ ...bars, run: run.t1 - run.t0 });
+  assert.ok(bars.gather >= 0.99 && bars.gather < 1.6, `gather took the longest delay: ${report}`);
+  assert.ok(bars.sequential >= 1.79, `sequential took the sum: ${report}`);
+  assert.match(await page.textContent('#lesson-compare .status'),
+    /^200gather [\d.]+ m?s, sequential [\d.]+ m?s: [\d.]+× faster$/);
+  // the two requests went out together: the run lasted about the sum (1.8 s), not the
+  // sum plus the longest (2.8 s)
+  assert.ok(run.t1 - run.t0 < 1000 * (bars.sequential + bars.gather / 2), `both sent at once: ${report}`);
+  assertClean('after gather vs sequential');
+});
+
+// Waits until the page's task reached one of the statuses (ui.task, tasks.js).
+async function taskStatus(statuses, timeout = 15000) {
+  await page.waitForFunction((s) => s.includes(window.iocpuUi.task?.status), statuses, { timeout });
+  return page.evaluate(() => JSON.parse(JSON.stringify(window.iocpuUi.task)));
+}
+
+test('the job queue: create a task, watch it, await it, cancel another', async () => {
+  // an io task, awaited twice: the short await runs out, the long one returns the end
+  await page.selectOption('#tasks-kind', 'io');
+  await page.fill('#tasks-delay', '1.5');
+  await page.click('#tasks-create');
+  let task = await taskStatus(['running', 'queued']);
+  assert.match(await page.textContent('#lesson-tasks .status'), /^202task [0-9a-f]{8}… created: running/);
+  await page.fill('#tasks-wait', '0.3');
+  await page.click('#tasks-await');
+  await page.waitForFunction(() => window.iocpuUi.task.awaited !== null, null, { timeout: 5000 });
+  task = await page.evaluate(() => JSON.parse(JSON.stringify(window.iocpuUi.task)));
+  assert.equal(task.awaited.code, 200);
+  assert.equal(task.awaited.status, 'running', 'a 0.3 s await of a 1.5 s task ran out');
+  assert.ok(task.awaited.ms >= 250, `the await waited on the server: ${task.awaited.ms} ms`);
+  assert.match(await page.textContent('#lesson-tasks .status'), /still running \(the task goes on\)/);
+  await page.fill('#tasks-wait', '5');
+  await page.click('#tasks-await');
+  task = await taskStatus(['done']);
+  assert.deepEqual(task.history.map((x) => x.status), ['running', 'done']);
+  assert.ok(task.history[1].at >= 1400, `done after its delay: ${JSON.stringify(task.history)}`);
+  assert.equal(task.last.result, 'task done after 1.5s');
+  await page.waitForFunction(() => window.iocpuUi.task.awaited?.status === 'done');
+  assert.match(await page.textContent('#lesson-tasks .status'), /the await returned after [\d.]+ m?s: done/);
+  const band = await page.evaluate(() => window.iocpuUi.runs.filter((r) => r.id === 'tasks').at(-1));
+  assert.equal(band.kind, 'io');
+  assert.ok(band.t1 !== null, 'the band ends with the task');
+
+  // a cpu task, watched live (no await) until a worker runs it, then cancelled. The
+  // create answer gets an owner_token here (as a server with owner tokens sends), and
+  // the cancel must carry it.
+  const deletes = [];
+  const onRequest = (r) => r.method() === 'DELETE' && deletes.push(r.headers().authorization || null);
+  page.on('request', onRequest);
+  await page.route('**/tasks', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    const res = await route.fetch();
+    const j = await res.json();
+    return route.fulfill({ response: res, json: { ...j, owner_token: 'tok-from-create' } });
+  });
+  await page.selectOption('#tasks-kind', 'cpu');
+  assert.equal(await page.isHidden('#tasks-field-delay'), true, 'a cpu task has no delay');
+  await page.fill('#tasks-ms', '20000');
+  await page.click('#tasks-create');
+  task = await taskStatus(['running']);
+  assert.equal(task.kind, 'cpu');
+  assert.equal(task.token, 'tok-from-create');
+  // the executor chart shows it on a worker (the stream may lag on a loaded machine)
+  await page.waitForFunction((t) => window.iocpuUi.samples.busy.some((s) => s.t >= t && s.v >= 1),
+    task.t0, { timeout: 15000 });
+  await page.click('#tasks-cancel');
+  task = await taskStatus(['cancelled'], 5000);
+  await page.unroute('**/tasks');
+  page.off('request', onRequest);
+  assert.deepEqual(deletes, ['Bearer tok-from-create'], 'DELETE sent the owner token');
+  assert.equal(task.cancelled.code, 200);
+  assert.equal(task.history.at(-1).status, 'cancelled');
+  assert.match(await page.textContent('#lesson-tasks .status'), /cancel answered 200: cancelled/);
+  // the page never asked for the task list (it will need an admin token)
+  assertClean('after the job queue');
+});
+
 test('keyboard: Tab reaches the button and Enter runs the lesson', async () => {
   await page.focus('#gather-delays');
   await page.fill('#gather-delays', '0.05');
@@ -279,6 +368,87 @@ test('phone width: one column, no sideways scrolling', async () => {
   await page.screenshot({ path: join(workDir, 'ui-phone.png') });
   await page.setViewportSize({ width: 1280, height: 900 });
   assertClean('at phone width');
+});
+
+test('Persian: a right-to-left page, every word translated, remembered', async () => {
+  await page.click('#langs [data-lang="fa"]');
+  const fa = await page.evaluate(() => {
+    const en = Lang.STRINGS.en;
+    const stale = [...document.querySelectorAll('[data-i18n]')]
+      .filter((e) => Lang.STRINGS.fa[e.dataset.i18n] !== en[e.dataset.i18n] &&
+        e.textContent === en[e.dataset.i18n].replaceAll('`', ''))
+      .map((e) => e.dataset.i18n);
+    const card = getComputedStyle(document.getElementById('lesson-blocking'));
+    const code = document.querySelector('.lead code');
+    // where the "/" of /healthz is drawn: left of the "h" when it reads left to right
+    const range = document.createRange();
+    const x = (i) => {
+      range.setStart(code.firstChild, i);
+      range.setEnd(code.firstChild, i + 1);
+      return range.getBoundingClientRect().left;
+    };
+    return {
+      lang: document.documentElement.lang, dir: document.documentElement.dir, stale,
+      title: document.title, tryIt: document.getElementById('lessons-title').textContent,
+      border: [card.borderRightWidth, card.borderLeftWidth],
+      code: code && [code.textContent, getComputedStyle(code).direction, x(0) < x(1)],
+      conn: document.getElementById('conn-text').textContent,
+      pressed: document.querySelector('#langs [data-lang="fa"]').getAttribute('aria-pressed'),
+    };
+  });
+  assert.equal(fa.lang, 'fa');
+  assert.equal(fa.dir, 'rtl');
+  assert.deepEqual(fa.stale, [], 'elements still in English');
+  assert.equal(fa.tryIt, 'امتحان کنید');
+  assert.match(fa.title, /event loop را تماشا کنید/);
+  assert.deepEqual(fa.border, ['4px', '1px'], 'the card\u2019s colour edge moved to the right');
+  assert.deepEqual(fa.code, ['/healthz', 'ltr', true], '/healthz reads left to right');
+  assert.equal(fa.conn, 'زنده');
+  assert.equal(fa.pressed, 'true');
+  const run = await runLesson('gather', { delays: '0.2,0.1' });
+  assert.equal(run.status, 200);
+  // values are bidi isolates (U+2068 ... U+2069) inside the Persian sentence
+  const status = await page.textContent('#lesson-gather .status');
+  assert.match(status, /ترتیب پایان \u2068B → A\u2069\u2069 · رفت‌وبرگشت \u2068[\d.]+ m?s\u2069$/);
+  assert.equal(await page.getAttribute('#lesson-gather .out', 'dir'), 'rtl');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(workDir, 'ui-fa.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await sleep(300);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 390, `the Persian page is ${wide}px wide on a phone`);
+  await page.screenshot({ path: join(workDir, 'ui-fa-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // remembered across a reload (which aborts the stream and a probe: not failures)
+  const n = failed.length;
+  await page.reload();
+  await page.waitForFunction(() => window.iocpuUi.stream.events >= 2, null, { timeout: 10000 });
+  for (let i = failed.length - 1; i >= n; i--) if (/net::ERR_ABORTED$/.test(failed[i])) failed.splice(i, 1);
+  assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
+  assert.equal(await page.evaluate(() => localStorage.getItem('iocpu.lang')), 'fa');
+
+  // a browser that prefers Persian gets it without asking; one that prefers
+  // neither language gets English
+  const other = await context.newPage();
+  other.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await other.addInitScript(() => {
+    localStorage.removeItem('iocpu.lang');
+    const langs = sessionStorage.getItem('langs') || 'fa-IR,en';
+    Object.defineProperty(navigator, 'languages', { get: () => langs.split(',') });
+  });
+  await other.goto(`${server.origin}/ui`);
+  assert.equal(await other.evaluate(() => document.documentElement.lang), 'fa');
+  await other.evaluate(() => sessionStorage.setItem('langs', 'de-DE,ja'));
+  await other.reload();
+  assert.equal(await other.evaluate(() => document.documentElement.lang), 'en');
+  await other.close();
+
+  // back to English for the rest (and for the next run's profile)
+  await page.click('#langs [data-lang="en"]');
+  assert.equal(await page.evaluate(() => document.documentElement.dir), 'ltr');
+  assert.equal(await page.textContent('#lessons-title'), 'Try it');
+  assertClean('after the language switch');
 });
 
 test('a drain ends the open stream at once and the server exits cleanly', async () => {
