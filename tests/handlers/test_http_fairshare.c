@@ -127,16 +127,6 @@ Test(http_fairshare, tasks_fill_their_share_and_cpu_requests_still_run)
 
 static uint16_t admin_port_wanted;
 
-static uint16_t free_port(void)
-{
-    char err[256];
-    int fd = listen_open("127.0.0.1", 0, 0, 1, err, sizeof(err));
-    cr_assert_geq(fd, 0, "%s", err);
-    uint16_t p = listen_port(fd);
-    close(fd);
-    return p;
-}
-
 static void small_main_port(config *c)
 {
     c->max_connections = 4;

@@ -114,20 +114,6 @@ static void ask(shape s, size_t total, long max_header, long conn_memory)
     raw_reply_free(&rep);
 }
 
-/* The value of a counter in /metrics. */
-static unsigned long metric(const char *name)
-{
-    http_res r;
-    http_get(&ts, "/metrics", &r);
-    char key[128];
-    snprintf(key, sizeof(key), "\n%s ", name);
-    const char *p = r.body ? strstr(r.body, key) : NULL;
-    cr_assert(p, "%s is not in /metrics", name);
-    unsigned long v = strtoul(p + strlen(key), NULL, 10);
-    http_res_free(&r);
-    return v;
-}
-
 static void sweep(void)
 {
     long max = ts.cfg.max_header_bytes, mem = ts.cfg.conn_memory;
@@ -147,7 +133,9 @@ static void sweep(void)
     cr_assert_gt(early, 0);
     unsigned long counted = 0; /* other loops publish their counts every few ms */
     for (double t0 = now_secs(); now_secs() - t0 < 10; usleep(20000))
-        if ((counted = metric("iocpu_http_early_refusals_total")) >= early) break;
+        if ((counted = (unsigned long)ts_metric(&ts, "iocpu_http_early_refusals_total", "")) >=
+            early)
+            break;
     cr_assert_eq(counted, early, "each counted once: %lu, %u", counted, early);
 }
 

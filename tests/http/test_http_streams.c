@@ -65,15 +65,7 @@ static int count_established(const int *fds, int n)
 
 static double metric(const test_server *t, const char *name, const char *labels)
 {
-    http_res res;
-    http_get(t, "/metrics", &res);
-    cr_assert_eq(res.status, 200);
-    prom_doc d;
-    char err[256];
-    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
-    double v = prom_value_of(&d, name, labels);
-    prom_doc_free(&d);
-    http_res_free(&res);
+    double v = ts_metric(t, name, labels);
     cr_assert_geq(v, 0, "%s{%s} missing", name, labels);
     return v;
 }

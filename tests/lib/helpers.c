@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
+#include "prom_check.h"
+
 /*
  * LeakSanitizer asks this hook at exit whether to check the process. Criterion
  * runs every test (with its init and fini) in a child process; the runner
@@ -418,4 +421,37 @@ json_int_t cpu_heavy_reference(int64_t n, int64_t it)
         s += (json_int_t)(m < 0 ? m + 7 : m);
     }
     return s;
+}
+
+double ts_metric(const test_server *t, const char *name, const char *labels)
+{
+    http_res res;
+    http_get(t, "/metrics", &res);
+    cr_assert_eq(res.status, 200);
+    prom_doc d;
+    char err[256];
+    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
+    double v = prom_value_of(&d, name, labels);
+    prom_doc_free(&d);
+    http_res_free(&res);
+    return v;
+}
+
+double ts_metric_becomes(const test_server *t, const char *name, const char *labels, double want,
+                         double secs)
+{
+    double t0 = now_secs(), v;
+    while ((v = ts_metric(t, name, labels)) != want && now_secs() - t0 < secs)
+        usleep(20000);
+    return v;
+}
+
+uint16_t free_port(void)
+{
+    char err[256];
+    int fd = listen_open("127.0.0.1", 0, 0, 1, err, sizeof(err));
+    cr_assert_geq(fd, 0, "%s", err);
+    uint16_t p = listen_port(fd);
+    close(fd);
+    return p;
 }

@@ -60,6 +60,15 @@ int http_do_hdr(const test_server *t, const char *method, const char *path, cons
 /* GET path with the admin token (GET /tasks). */
 int http_get_admin(const test_server *t, const char *path, http_res *res);
 void http_res_free(http_res *res);
+/* The value of a /metrics series of t (labels as written, "" for none), the
+ * whole page checked by the Prometheus text parser; negative when missing. */
+double ts_metric(const test_server *t, const char *name, const char *labels);
+/* Polls ts_metric() until it is want, at most secs; returns what it was last
+ * (other loops publish their counts every few milliseconds). */
+double ts_metric_becomes(const test_server *t, const char *name, const char *labels, double want,
+                         double secs);
+/* A port nothing listens on now (the kernel's pick on 127.0.0.1, released at once). */
+uint16_t free_port(void);
 /* Value of a response header (case-insensitive name), copied into out; 0 or -1. */
 int http_header(const http_res *res, const char *name, char *out, size_t outlen);
 

@@ -258,14 +258,7 @@ Test(loops, a_waiter_that_leaves_is_harmless, .timeout = 60)
 
 static double metric(const char *name)
 {
-    http_res res;
-    cr_assert_eq(http_get(&ts, "/metrics", &res), 0);
-    prom_doc d;
-    char err[256];
-    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
-    double v = prom_value_of(&d, name, "");
-    prom_doc_free(&d);
-    http_res_free(&res);
+    double v = ts_metric(&ts, name, "");
     cr_assert_geq(v, 0, "%s missing", name);
     return v;
 }
@@ -273,10 +266,7 @@ static double metric(const char *name)
 /* Polls /metrics until name is want, at most secs; returns what it was last. */
 static double metric_becomes(const char *name, double want, double secs)
 {
-    double t0 = now_secs(), v;
-    while ((v = metric(name)) != want && now_secs() - t0 < secs)
-        usleep(20000);
-    return v;
+    return ts_metric_becomes(&ts, name, "", want, secs);
 }
 
 /* N clients send a GET ?wait= and leave: the waits forwarded from loop 1 end

@@ -29,17 +29,6 @@ static void on_port(config *c)
     c->loops = want_loops;
 }
 
-/* A port nothing listens on now (the kernel's pick, released at once). */
-static uint16_t free_port(void)
-{
-    char err[256];
-    int fd = listen_open("127.0.0.1", 0, 0, 1, err, sizeof(err));
-    cr_assert_geq(fd, 0, "%s", err);
-    uint16_t p = listen_port(fd);
-    close(fd);
-    return p;
-}
-
 /* Opens n keep-alive connections that each got one answer. */
 static void hold_connections(uint16_t port, int *fds, int n)
 {

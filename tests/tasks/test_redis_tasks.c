@@ -33,17 +33,6 @@ typedef struct redis_proc {
     char dir[64];
 } redis_proc;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-    cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 /* 1 when something on 127.0.0.1:port answers PING with +PONG (or, with a
  * password required, with NOAUTH: it is up). */
 static int redis_pong(int port)
@@ -232,16 +221,7 @@ static json_t *wait_status(const test_server *t, const char *id, const char *wan
 /* The value of a /metrics series (labels as written), checking the whole page. */
 static double metric(const test_server *t, const char *name, const char *labels)
 {
-    http_res res;
-    http_get(t, "/metrics", &res);
-    cr_assert_eq(res.status, 200);
-    prom_doc d;
-    char err[256];
-    cr_assert_eq(prom_parse(res.body, &d, err, sizeof(err)), 0, "%s", err);
-    double v = prom_value_of(&d, name, labels);
-    prom_doc_free(&d);
-    http_res_free(&res);
-    return v;
+    return ts_metric(t, name, labels);
 }
 
 /* --- the real binary as a replica that can be killed -------------------------- */
@@ -1305,10 +1285,7 @@ Test(redis_tasks, job_stream_of_another_type_recovers_when_removed)
 /* Polls t's /metrics until name is want, at most secs; returns what it was last. */
 static double metric_becomes(const test_server *t, const char *name, double want, double secs)
 {
-    double t0 = now_secs(), v;
-    while ((v = metric(t, name, "")) != want && now_secs() - t0 < secs)
-        usleep(20000);
-    return v;
+    return ts_metric_becomes(t, name, "", want, secs);
 }
 
 /* --loops 2: N clients send a GET ?wait= and leave; the waits forwarded from
