@@ -28,6 +28,7 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 fail() {
     echo "redis_tls: FAIL: $*" >&2
     local f
@@ -79,6 +80,7 @@ done
 plain=$(redis-cli -h 127.0.0.1 -p "$rport" --no-auth-warning -a "$password" ping 2>&1 || true)
 [[ $plain != *PONG* ]] || fail "redis answered a plain connection on its TLS port"
 plain=$(tr -s '\n' ' ' <<<"$plain")
+plain=${plain# } plain=${plain% }
 echo "redis_tls: a plain connection to the TLS port: ${plain:-(closed, no answer)}"
 
 # --- stunnel (client mode) and iocpu behind it -------------------------------------
@@ -140,7 +142,7 @@ task=$(curl -sf "$base/tasks/$id?wait=5") || fail "GET /tasks/$id failed"
 [[ $task == *'"status":"done"'* ]] || fail "task not done: $task"
 echo "redis_tls: task $id: $task"
 # ... and it is in that Redis (the backend is the TLS Redis, not memory)
-[[ $("${rcli[@]}" hget "iocpu:task:$id" status 2>/dev/null) == done ]] ||
+[[ $("${rcli[@]}" hget "iocpu:task:$id" status 2>/dev/null) == "done" ]] ||
     fail "task $id is not stored as done in the TLS Redis"
 
 # A tunnel that trusts another CA: stunnel refuses the server's certificate and
