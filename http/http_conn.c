@@ -9,11 +9,11 @@
  * bytes before our epoll_wait reports them (an edge-triggered event whose
  * data is gone is not reported): bytes that arrive while the loop sleeps wake
  * both sets in the same epoll_wait, and bytes already there when MHD accepts
- * the connection (which it reads at once) are found with FIONREAD. So the
+ * the connection (which it reads at once) are peeked at then. So the
  * first byte arms it; should an edge still be lost, the next byte does (a
  * client that sends nothing more is idle, and --conn-timeout's).
  *
- * The cost with --header-timeout on: an epoll_ctl and an ioctl per
+ * The cost with --header-timeout on: an epoll_ctl and a peek (MSG_PEEK) per
  * connection at accept (not only for those that wait), one more epoll event
  * per request that arrives, and a few pointer writes in the deadline FIFO.
  * With --header-timeout 0 the socket joins our set only when a request first
@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -179,12 +178,12 @@ http_conn *http_conn_open(app *a, struct MHD_Connection *c, loop_io_cb cb)
          * timeout still holds) */
         hc->head.next_known = loop_watch(a->loop, &hc->w, EPOLLIN | EPOLLRDHUP | EPOLLET) == 0;
         /* bytes sent before the accept: MHD reads them in this very
-         * MHD_run(), before our epoll_wait could report them */
-        int avail = 0;
-        /* (the listening sockets defer the accept until the first bytes are
-         * in: a connection that sent nothing for that long has its bytes
-         * judged when its socket reports them) */
-        if (ioctl(hc->w.fd, FIONREAD, &avail) == 0 && avail > 0) http_conn_bytes(hc);
+         * MHD_run(), before our epoll_wait could report them, so they are
+         * judged now (the peek finds none: nothing is armed; the listening
+         * sockets defer the accept until the first bytes are in, and a
+         * connection that sent nothing for that long has its bytes judged
+         * when its socket reports them) */
+        http_conn_bytes(hc);
     }
     return hc;
 }

@@ -131,11 +131,9 @@ static void sweep(void)
     cr_assert_eq(r.status, 200);
     http_res_free(&r);
     cr_assert_gt(early, 0);
-    unsigned long counted = 0; /* other loops publish their counts every few ms */
-    for (double t0 = now_secs(); now_secs() - t0 < 10; usleep(20000))
-        if ((counted = (unsigned long)ts_metric(&ts, "iocpu_http_early_refusals_total", "")) >=
-            early)
-            break;
+    /* other loops publish their counts every few ms */
+    unsigned long counted =
+        (unsigned long)ts_metric_becomes(&ts, "iocpu_http_early_refusals_total", "", early, 10);
     cr_assert_eq(counted, early, "each counted once: %lu, %u", counted, early);
 }
 
