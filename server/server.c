@@ -262,32 +262,44 @@ static int lane_socket(lane *ln, uint16_t port)
     return rc;
 }
 
+/* A daemon of the lane's on listening socket fd (its requests go to the
+ * lane's app), with its epoll fd in w; NULL when libmicrohttpd refuses.
+ * per_ip 0: no per-address limit. */
+static struct MHD_Daemon *daemon_on(lane *ln, int fd, unsigned flags, unsigned limit,
+                                    unsigned idle_s, unsigned per_ip, loop_watcher *w)
+{
+    app *a = &ln->a;
+    flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ln,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)a->cfg.conn_memory,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+        http_on_connection, a, MHD_OPTION_URI_LOG_CALLBACK, http_on_uri, a, MHD_OPTION_END);
+    if (!d) return NULL;
+    w->fd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+    w->data = a;
+    return d;
+}
+
 /* The lane's daemon on port (0 = any; later lanes pass the first one's). */
 static int start_daemon(lane *ln, uint16_t port)
 {
     app *a = &ln->a;
     const config *cfg = &a->cfg;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     int fd = lane_socket(ln, port);
     if (fd < 0) return fd;
     /* --max-connections is for the whole server: each loop gets its share */
     unsigned limit = (unsigned)((cfg->max_connections + (long)a->nloops - 1) / (long)a->nloops);
-    a->http.mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (lane *)a,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
-        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conn_per_ip,
-        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a, MHD_OPTION_URI_LOG_CALLBACK,
-        http_on_uri, a, MHD_OPTION_END);
+    a->http.mhd = daemon_on(ln, fd, MHD_USE_TURBO, limit, (unsigned)cfg->conn_timeout,
+                            (unsigned)cfg->max_conn_per_ip, &a->http.mhd_w);
     if (!a->http.mhd) {
         fprintf(stderr, "iocpu: cannot start the HTTP daemon on %s:%u\n", cfg->host, port);
         close(fd);
         return -EIO;
     }
     a->port = listen_port(fd);
-    a->http.mhd_w.fd = MHD_get_daemon_info(a->http.mhd, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
-    a->http.mhd_w.data = a;
     return 0;
 }
 
@@ -310,14 +322,8 @@ static int start_admin(lane *ln)
         fprintf(stderr, "iocpu: %s\n", err);
         return fd;
     }
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    a->http.admin = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ln,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, a,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)ADMIN_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
-        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, a, MHD_OPTION_URI_LOG_CALLBACK,
-        http_on_uri, a, MHD_OPTION_END);
+    a->http.admin = daemon_on(ln, fd, 0, (unsigned)ADMIN_CONNECTIONS, (unsigned)ADMIN_IDLE_S, 0,
+                              &a->http.admin_w);
     if (!a->http.admin) {
         fprintf(stderr, "iocpu: cannot start the admin daemon on %s:%ld\n", cfg->admin_host,
                 cfg->admin_port);
@@ -325,9 +331,7 @@ static int start_admin(lane *ln)
         return -EIO;
     }
     ln->s->admin_port = listen_port(fd);
-    a->http.admin_w.fd = MHD_get_daemon_info(a->http.admin, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
     a->http.admin_w.cb = on_mhd_ready;
-    a->http.admin_w.data = a;
     fprintf(stderr, "iocpu: admin listener on http://%s%s%s:%u (/healthz /readyz /metrics /loop)\n",
             strchr(cfg->admin_host, ':') ? "[" : "", cfg->admin_host,
             strchr(cfg->admin_host, ':') ? "]" : "", ln->s->admin_port);
