@@ -67,7 +67,8 @@ double ts_metric(const test_server *t, const char *name, const char *labels);
  * (other loops publish their counts every few milliseconds). */
 double ts_metric_becomes(const test_server *t, const char *name, const char *labels, double want,
                          double secs);
-/* A port nothing listens on now (the kernel's pick on 127.0.0.1, released at once). */
+/* A port of 127.0.0.1 nothing holds now, below the ephemeral range (bound and
+ * released at once). */
 uint16_t free_port(void);
 /* Value of a response header (case-insensitive name), copied into out; 0 or -1. */
 int http_header(const http_res *res, const char *name, char *out, size_t outlen);

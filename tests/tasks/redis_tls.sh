@@ -39,10 +39,10 @@ fail() {
 }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; } # port
-free_port() { # a loopback TCP port nobody listens on now
-    local p
+free_port() { # a loopback TCP port nobody listens on now, below the ephemeral
+    local p     # range (32768-60999), so no outgoing connection holds it meanwhile
     for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000))
         listening "$p" || { echo "$p"; return; }
     done
     fail "no free port"
@@ -63,15 +63,21 @@ chmod 600 ./*.key
 
 # --- redis-server: a TLS port only, with a password --------------------------------
 password="tls-test-$RANDOM$RANDOM"
-rport=$(free_port)
-redis-server --port 0 --bind 127.0.0.1 --tls-port "$rport" --tls-cert-file server.pem \
-    --tls-key-file server.key --tls-ca-cert-file ca.pem --tls-auth-clients no \
-    --requirepass "$password" --dir "$dir" --save '' --appendonly no >redis.log 2>&1 &
-pids+=($!)
-rcli=(redis-cli -h 127.0.0.1 -p "$rport" --tls --cacert ca.pem --no-auth-warning -a "$password")
-for _ in $(seq 100); do
-    [[ $("${rcli[@]}" ping 2>/dev/null) == PONG ]] && break
-    sleep 0.1
+for attempt in 1 2 3 4 5; do # another process may take the port between pick and bind
+    rport=$(free_port)
+    redis-server --port 0 --bind 127.0.0.1 --tls-port "$rport" --tls-cert-file server.pem \
+        --tls-key-file server.key --tls-ca-cert-file ca.pem --tls-auth-clients no \
+        --requirepass "$password" --dir "$dir" --save '' --appendonly no >redis.log 2>&1 &
+    rpid=$!
+    pids+=("$rpid")
+    rcli=(redis-cli -h 127.0.0.1 -p "$rport" --tls --cacert ca.pem --no-auth-warning -a "$password")
+    for _ in $(seq 100); do
+        [[ $("${rcli[@]}" ping 2>/dev/null) == PONG ]] && break 2
+        kill -0 "$rpid" 2>/dev/null || break # it exited: the bind failed
+        sleep 0.1
+    done
+    grep -q 'Address already in use' redis.log || break
+    echo "redis_tls: port $rport was taken before redis-server bound it (attempt $attempt)"
 done
 [[ $("${rcli[@]}" ping 2>/dev/null) == PONG ]] || fail "redis-server did not answer over TLS"
 
@@ -86,9 +92,10 @@ echo "redis_tls: a plain connection to the TLS port: ${plain:-(closed, no answer
 # --- stunnel (client mode) and iocpu behind it -------------------------------------
 # (they set globals, not print: a process started in $(...) would escape the trap's list)
 start_tunnel() { # name, CA file -> tport: the tunnel's loopback port
-    local name=$1 cafile=$2 lport
-    lport=$(free_port)
-    cat >"$name.conf" <<EOF
+    local name=$1 cafile=$2 lport pid attempt
+    for attempt in 1 2 3 4 5; do # another process may take the port between pick and bind
+        lport=$(free_port)
+        cat >"$name.conf" <<EOF
 foreground = yes
 pid =
 debug = info
@@ -100,11 +107,17 @@ verifyChain = yes
 CAfile = $cafile
 checkHost = localhost
 EOF
-    stunnel "$name.conf" >"$name.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do
-        listening "$lport" && { tport=$lport; return; }
-        sleep 0.1
+        stunnel "$name.conf" >"$name.log" 2>&1 &
+        pid=$!
+        pids+=("$pid")
+        for _ in $(seq 100); do
+            listening "$lport" && { tport=$lport; return; }
+            kill -0 "$pid" 2>/dev/null || break # it exited: the bind failed
+            grep -q 'Address already in use' "$name.log" && break
+            sleep 0.1
+        done
+        grep -q 'Address already in use' "$name.log" || break
+        echo "redis_tls: port $lport was taken before stunnel bound it (attempt $attempt)"
     done
     fail "stunnel ($name) did not listen on $lport"
 }
