@@ -242,6 +242,16 @@ int shaping_parse(http_req *r, params *p, double def, shaping *s)
 
 /* --- answers -------------------------------------------------------------- */
 
+/* The reason phrase of code; libmicrohttpd knows the registered ones. */
+static const char *reason_of(unsigned code)
+{
+    static const char *const CLASS[] = {"Success", "Redirection", "Client Error", "Server Error"};
+    const char *why = MHD_get_reason_phrase_for(code);
+    if (code == 418) return "I'm a teapot"; /* RFC 9110 15.5.19: unused, but well known */
+    if (why && *why && strcmp(why, "Unknown")) return why;
+    return CLASS[code / 100 - 2];
+}
+
 void shaping_respond(http_req *r, unsigned code, const char *source)
 {
     shaping_loop *st = state_of(r);
@@ -255,7 +265,7 @@ void shaping_respond(http_req *r, unsigned code, const char *source)
         http_respond_static(r, code, "application/json", "", 0);
         return;
     }
-    http_respond_json(r, code, json_pack("{s:s}", "detail", MHD_get_reason_phrase_for(code)));
+    http_respond_json(r, code, json_pack("{s:s}", "detail", reason_of(code)));
 }
 
 int shaping_answer(http_req *r, const shaping *s)
