@@ -152,6 +152,8 @@ int shaping_draw_task(http_req *r, params *p, shaping *sh)
 
 /* --- the query ------------------------------------------------------------ */
 
+#define ARG(name) q->get(q->ctx, (name))
+
 /* 1 when name is a parameter of dist d. */
 static int param_of(enum shape_dist d, const char *name)
 {
@@ -160,18 +162,18 @@ static int param_of(enum shape_dist d, const char *name)
 }
 
 /* The parameters of s's dist (each required), and none of another's. */
-static void parse_params(http_req *r, params *p, double max, shaping *s)
+static void parse_params(const shaping_query *q, params *p, double max, shaping *s)
 {
     enum shape_dist d = s->shape.dist;
     for (int i = FIRST_PARAM; i <= LAST_PARAM; i++) {
-        const char *raw = http_arg(r, NAMES[i]);
+        const char *raw = ARG(NAMES[i]);
         if (raw && !param_of(d, NAMES[i]))
             params_error(p, NAMES[i], -1, "extra_forbidden", "Extra inputs are not permitted",
                          json_string(raw), NULL);
     }
     if (d == SHAPE_FIXED || !params_ok(p)) return;
     for (int i = 0; i < 2 && shape_param(d, i); i++) {
-        const char *name = shape_param(d, i), *raw = http_arg(r, name);
+        const char *name = shape_param(d, i), *raw = ARG(name);
         if (!raw)
             params_error(p, name, -1, "missing", "Field required", NULL, NULL);
         else
@@ -180,13 +182,13 @@ static void parse_params(http_req *r, params *p, double max, shaping *s)
     char why[256];
     int which;
     if (params_ok(p) && shape_check(&s->shape, max, why, sizeof(why), &which) < 0)
-        value_error(p, shape_param(d, which), why, http_arg(r, shape_param(d, which)));
+        value_error(p, shape_param(d, which), why, ARG(shape_param(d, which)));
 }
 
 /* delay= or dist= with its parameters, and seed=. */
-static void parse_shape(http_req *r, params *p, double def, double max, shaping *s)
+static void parse_shape(const shaping_query *q, params *p, double def, double max, shaping *s)
 {
-    const char *raw_dist = http_arg(r, "dist"), *raw_delay = http_arg(r, "delay");
+    const char *raw_dist = ARG("dist"), *raw_delay = ARG("delay");
     const char *name = "fixed";
     if (raw_dist && param_choice(p, "dist", raw_dist, SHAPE_NAMES, &name) < 0) return;
     s->shape.dist = (enum shape_dist)shape_dist_of(name);
@@ -196,45 +198,59 @@ static void parse_shape(http_req *r, params *p, double def, double max, shaping 
     } else if (raw_delay) {
         value_error(p, "delay", "give either delay or dist, not both", raw_delay);
     }
-    parse_params(r, p, max, s);
-    const char *raw_seed = http_arg(r, "seed");
+    parse_params(q, p, max, s);
+    const char *raw_seed = ARG("seed");
     if (raw_seed)
         s->seeded =
             param_uint64(p, "seed", raw_seed, 0, 0, (uint64_t)SHAPING_SEED_MAX, &s->seed) == 0;
 }
 
 /* status= and error_rate= (into *rate and *l), size=. */
-static void parse_answer(http_req *r, params *p, shaping *s, double *rate, faults_list *l)
+static void parse_answer(const shaping_query *q, params *p, uint64_t max_size, shaping *s,
+                         double *rate, faults_list *l)
 {
-    const char *raw_status = http_arg(r, "status");
+    const char *raw_status = ARG("status");
     char why[160];
     l->n = 1;
     l->code[0] = 503;
     l->weight[0] = l->total = 1;
     if (raw_status && faults_parse_list(raw_status, l, why, sizeof(why)) < 0)
         value_error(p, "status", why, raw_status);
-    param_double(p, "error_rate", http_arg(r, "error_rate"), raw_status ? 1 : 0, 0, 1, rate);
-    param_uint64(p, "size", http_arg(r, "size"), 0, 0, (uint64_t)http_app(r)->cfg.max_payload_bytes,
-                 &s->size);
+    param_double(p, "error_rate", ARG("error_rate"), raw_status ? 1 : 0, 0, 1, rate);
+    param_uint64(p, "size", ARG("size"), 0, 0, max_size, &s->size);
+}
+
+int shaping_parse_query(const shaping_query *q, params *p, double def, shaping *s, double *rate,
+                        faults_list *l)
+{
+    memset(s, 0, sizeof(*s));
+    s->max = q->max_delay;
+    *rate = 0;
+    parse_shape(q, p, def, q->max_delay, s);
+    parse_answer(q, p, q->max_payload, s, rate, l);
+    return params_ok(p) ? 0 : -1;
+}
+
+static const char *req_arg(void *r, const char *name)
+{
+    return http_arg(r, name);
 }
 
 int shaping_parse(http_req *r, params *p, double def, shaping *s)
 {
-    double max = http_app(r)->cfg.max_delay;
-    memset(s, 0, sizeof(*s));
+    const config *cfg = &http_app(r)->cfg;
     if (!http_query_has(r, NAMES)) { /* the common case: what /io/job always did */
-        param_double(p, "delay", http_arg(r, "delay"), def, 0, max, &s->delay);
+        memset(s, 0, sizeof(*s));
+        param_double(p, "delay", http_arg(r, "delay"), def, 0, cfg->max_delay, &s->delay);
         return params_ok(p) ? 0 : -1;
     }
-    double rate = 0;
+    shaping_query q = {req_arg, r, cfg->max_delay, (uint64_t)cfg->max_payload_bytes};
+    double rate;
     faults_list l;
-    s->max = max;
-    parse_shape(r, p, def, max, s);
-    parse_answer(r, p, s, &rate, &l);
     shaping_loop *st = state_of(r);
-    if (!params_ok(p) || !st) return -1;
-    if (draw(st, max, s, rate, &l) < 0) {
-        no_draw_error(p, s, max);
+    if (shaping_parse_query(&q, p, def, s, &rate, &l) < 0 || !st) return -1;
+    if (draw(st, cfg->max_delay, s, rate, &l) < 0) {
+        no_draw_error(p, s, cfg->max_delay);
         return -1;
     }
     return 0;

@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "faults.h"
 #include "http.h"
 #include "shape.h"
 
@@ -54,6 +55,23 @@ typedef struct shaping {
  * 0, or -1 when p holds errors.
  */
 int shaping_parse(http_req *r, params *p, double def, shaping *s);
+
+/* Where shaping_parse_query reads the query from (http_arg for a request;
+ * a test's or a fuzzer's table), and the bounds it checks against. */
+typedef struct shaping_query {
+    const char *(*get)(void *ctx, const char *name); /* NULL when absent */
+    void *ctx;
+    double max_delay;     /* --max-delay */
+    uint64_t max_payload; /* --max-payload-bytes */
+} shaping_query;
+
+/*
+ * shaping_parse's checks without the request and without drawing: fills
+ * *s (shape, seed, size), *rate (error_rate=, 0 when no error is asked for)
+ * and *l (status=, or 503). Pure. 0, or -1 when p holds errors.
+ */
+int shaping_parse_query(const shaping_query *q, params *p, double def, shaping *s, double *rate,
+                        faults_list *l);
 
 /*
  * The same draw for a task (POST /tasks, kind io): sh->shape (and, with
