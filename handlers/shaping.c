@@ -458,12 +458,14 @@ static void shaping_free(void *state)
 /* The server-wide settings, when on. */
 static void settings_metrics(const config *cfg, const shaping_shared *sh, buf *b)
 {
+    char rate[PYFLOAT_MAX];
+    pyfloat_format(cfg->inject_rate, rate);
     if (cfg->inject_rate > 0)
         buf_printf(b,
                    "# HELP iocpu_inject_error_ratio --inject-error: the share of work requests "
                    "answered with an injected code.\n# TYPE iocpu_inject_error_ratio gauge\n"
-                   "iocpu_inject_error_ratio{code=\"%u\"} %.17g\n",
-                   cfg->inject_code, cfg->inject_rate);
+                   "iocpu_inject_error_ratio{code=\"%u\"} %s\n",
+                   cfg->inject_code, rate);
     if (sh->delay_on)
         buf_printf(b,
                    "# HELP iocpu_inject_delay_info --inject-delay: the distribution of the delay "
