@@ -95,7 +95,7 @@ found:
 }
 
 /* Draws s's delay (when it has a dist) and, with rate > 0, its answer code
- * from l: from seed's sequence (in that order) or this loop's generator.
+ * from l (NULL: none): from seed's sequence (in that order) or this loop's generator.
  * 0, or -1 when no draw fell inside the bound. */
 static int draw(shaping_loop *st, double max, shaping *s, double rate, const faults_list *l)
 {
@@ -111,7 +111,7 @@ static int draw(shaping_loop *st, double max, shaping *s, double rate, const fau
         s->redraws = shape_draw(&s->shape, max, g, &s->delay);
         rc = s->redraws < 0 ? -1 : 0;
     }
-    if (rc == 0 && rate > 0 && (rate >= 1 || shape_rng_unit(g) < rate)) {
+    if (rc == 0 && l && rate > 0 && (rate >= 1 || shape_rng_unit(g) < rate)) {
         unsigned code = l->n > 1 ? faults_choose(l, shape_rng_unit(g)) : l->code[0];
         s->status = code == 200 ? 0 : code;
     }
