@@ -54,6 +54,12 @@ typedef struct config {
     double stream_write_timeout; /* seconds a stream owing bytes may go without the client
                                     taking any; then cut off */
     char allowed_hosts[1024];    /* Host patterns (hostallow.h); "" = the default for host */
+    long max_payload_bytes;      /* size= padding of an IO answer, at most */
+    char inject_error[16];       /* --inject-error RATE[:CODE] (faults.h); "" = off */
+    char inject_delay[128];      /* --inject-delay DIST (shape.h text form); "" = off */
+    /* inject_error parsed: the share of requests answered with inject_code (0 = off) */
+    double inject_rate;
+    unsigned inject_code;
 } config;
 
 void config_defaults(config *c);
