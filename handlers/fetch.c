@@ -256,26 +256,21 @@ static double max_delay_of(http_req *r)
     return http_app(r)->cfg.max_delay;
 }
 
-/* Checks one URL into t: 0, or -1 with the 422 recorded or the 403 sent. */
-static int check_url(http_req *r, fetch_state *st, params *p, const char *name, long index,
-                     const char *url, fetch_target *t)
+/* Checks one URL into t: 0; -1 with the 422 recorded; 1 when it is
+ * refused (403), with why in refusal[160]. */
+static int check_url(fetch_state *st, params *p, const char *name, long index, const char *url,
+                     fetch_target *t, char *refusal)
 {
-    char why[160], msg[200];
-    switch (fetch_target_check(allow_list(st), url, t, why, sizeof(why))) {
+    char msg[200];
+    switch (fetch_target_check(allow_list(st), url, t, refusal, 160)) {
     case FETCH_URL_OK:
         return 0;
     case FETCH_URL_BAD:
-        snprintf(msg, sizeof(msg), "Value error, %s", why);
+        snprintf(msg, sizeof(msg), "Value error, %s", refusal);
         params_error(p, name, index, "value_error", msg, json_string(url), NULL);
         return -1;
     default:
-        if (index >= 0) {
-            snprintf(msg, sizeof(msg), "%s[%ld]: %s", name, index, why);
-            http_respond_detail(r, 403, msg);
-        } else {
-            http_respond_detail(r, 403, why);
-        }
-        return -1;
+        return 1;
     }
 }
 
@@ -338,11 +333,13 @@ static void fetch_one(http_req *r)
     if (!url) params_error(&p, "url", -1, "missing", "Field required", NULL, NULL);
     param_double(&p, "timeout", http_arg(r, "timeout"), 10.0, 0.001, max_delay_of(r), &timeout);
     if (http_arg(r, "mode")) param_choice(&p, "mode", http_arg(r, "mode"), MODE_NAMES, &mode);
-    int sent = params_ok(&p) ? check_url(r, st, &p, "url", -1, url, &t) : 0;
-    fcall *c = params_ok(&p) && sent == 0 ? call_new(r, st, 1) : NULL;
+    char why[160];
+    int refused = params_ok(&p) ? check_url(st, &p, "url", -1, url, &t, why) : 0;
+    fcall *c = params_ok(&p) && refused == 0 ? call_new(r, st, 1) : NULL;
     if (!params_ok(&p)) {
         http_respond_invalid(r, &p);
-    } else if (sent < 0) {
+    } else if (refused) {
+        http_respond_detail(r, 403, why);
         count(st->sh, strcmp(mode, "loop") ? MODE_BLOCKING : MODE_LOOP, FETCH_REFUSED);
     } else if (!c || !(c->slots[0].url = strdup(url))) {
         http_respond_detail(r, 500, "out of memory");
@@ -360,26 +357,33 @@ static void fetch_one(http_req *r)
     params_free(&p);
 }
 
-/* Splits the urls parameter at its commas, checking each: the count, or -1
- * with the answer recorded (422) or sent (403). */
+/* Splits the urls parameter at its commas, then checks each: the count,
+ * or -1 with the answer recorded (422, every bad item) or sent (403, the
+ * first refused one: nothing is fetched). */
 static long split_urls(http_req *r, fetch_state *st, params *p, char *raw, size_t max,
                        fetch_target *t, char **urls)
 {
     long n = 0;
-    for (char *s = raw, *end;; s = end + 1) {
-        end = strchr(s, ',');
-        if (end) *end = '\0';
+    for (char *s = raw, *end = raw; end; s = end + 1) {
         if ((size_t)n == max) {
             char msg[96];
             snprintf(msg, sizeof(msg), "List should have at most %zu items", max);
             params_error(p, "urls", -1, "too_long", msg, NULL, NULL);
             return -1;
         }
-        urls[n] = s;
-        if (check_url(r, st, p, "urls", n, s, &t[n]) < 0) return -1;
-        n++;
-        if (!end) return n;
+        if ((end = strchr(s, ','))) *end = '\0';
+        urls[n++] = s;
     }
+    char why[160], first[200] = "";
+    for (long i = 0; i < n; i++)
+        if (check_url(st, p, "urls", i, urls[i], &t[i], why) > 0 && !first[0])
+            snprintf(first, sizeof(first), "urls[%ld]: %s", i, why);
+    if (!params_ok(p)) return -1;
+    if (first[0]) {
+        http_respond_detail(r, 403, first);
+        return -1;
+    }
+    return n;
 }
 
 static void start_gather(http_req *r, fetch_state *st, fetch_target *t, char **urls, size_t n,
