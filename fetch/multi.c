@@ -154,6 +154,7 @@ int fetch_multi_add(fetch_multi *m, fetch_xfer *x, fetch_done_cb cb, void *data)
     x->data = data;
     if (curl_multi_add_handle(m->curl, x->easy) != CURLM_OK) return -1;
     x->multi_ = m;
+    x->detach_ = fetch_multi_remove;
     m->nxfers++;
     return 0;
 }

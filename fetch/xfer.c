@@ -6,8 +6,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "multi.h"
-
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     fetch_xfer *x = arg;
@@ -130,7 +128,7 @@ unsigned fetch_outcome_status(enum fetch_outcome o)
 
 void fetch_xfer_cleanup(fetch_xfer *x)
 {
-    if (x->multi_) fetch_multi_remove(x);
+    if (x->multi_ && x->detach_) x->detach_(x);
     if (x->easy) curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->resolve);
     fetch_target_free(&x->target);

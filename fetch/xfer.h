@@ -61,6 +61,7 @@ struct fetch_xfer {
     fetch_done_cb cb;
     void *data;
     struct fetch_multi *multi_;
+    void (*detach_)(fetch_xfer *x); /* takes it off multi_ (set by multi.c) */
 };
 
 /* Sets up x for t (taken over: x frees it) under lim. 0, or -1 (out of
