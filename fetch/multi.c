@@ -94,6 +94,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp
 {
     fetch_multi *m = arg;
     sock_watch *s = sockp;
+    (void)e;
     if (what == CURL_POLL_REMOVE) {
         if (s) release(m, s);
         curl_multi_assign(m->curl, fd, NULL);
@@ -112,6 +113,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp
 static int on_timer(CURLM *c, long ms, void *arg)
 {
     fetch_multi *m = arg;
+    (void)c;
     loop_timer_cancel(m->l, &m->t);
     if (ms < 0) return 0;
     return loop_timer_start(m->l, &m->t, (uint64_t)ms * 1000000u, on_timeout, m) < 0 ? -1 : 0;

@@ -9,6 +9,7 @@
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     fetch_xfer *x = arg;
+    (void)p; /* counted, not kept */
     x->bytes += (curl_off_t)(size * n);
     return x->bytes > x->max_bytes ? 0 : size * n; /* 0 ends the transfer (CURLE_WRITE_ERROR) */
 }
