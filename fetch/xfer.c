@@ -76,6 +76,35 @@ void fetch_xfer_perform(fetch_xfer *x)
     x->result = curl_easy_perform(x->easy);
 }
 
+void fetch_xfer_perform_until(fetch_xfer *x, int (*stop)(void *arg), void *arg)
+{
+    CURLM *m = curl_multi_init();
+    if (!m || curl_multi_add_handle(m, x->easy) != CURLM_OK) {
+        x->result = CURLE_OUT_OF_MEMORY;
+        curl_multi_cleanup(m);
+        return;
+    }
+    int running = 1;
+    x->result = CURLE_OK;
+    while (running) {
+        if (stop(arg)) {
+            x->result = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        if (curl_multi_perform(m, &running) != CURLM_OK ||
+            (running && curl_multi_poll(m, NULL, 0, 50, NULL) != CURLM_OK)) {
+            x->result = CURLE_RECV_ERROR;
+            break;
+        }
+    }
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m, &left)))
+        if (msg->msg == CURLMSG_DONE) x->result = msg->data.result;
+    curl_multi_remove_handle(m, x->easy);
+    curl_multi_cleanup(m);
+}
+
 static double phase(CURL *e, CURLINFO what, curl_off_t *prev)
 {
     curl_off_t us = 0;

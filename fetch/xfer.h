@@ -69,6 +69,11 @@ struct fetch_xfer {
 int fetch_xfer_init(fetch_xfer *x, fetch_target *t, const fetch_limits *lim);
 /* Runs the transfer on the calling thread until it ends (it blocks). */
 void fetch_xfer_perform(fetch_xfer *x);
+/* The same on a thread that must be able to give up (an IO pool thread): the
+ * transfer runs on a private multi handle and the thread waits in slices of
+ * 50 ms, asking stop(arg) between them; when it says 1 the transfer ends with
+ * CURLE_ABORTED_BY_CALLBACK (and its connection is closed). */
+void fetch_xfer_perform_until(fetch_xfer *x, int (*stop)(void *arg), void *arg);
 /* After the end: reads status and phases and classifies the result. */
 enum fetch_outcome fetch_xfer_finish(fetch_xfer *x);
 /* The outcome's label ("ok", "refused", ...) and HTTP status (200, 403, 502, 504). */

@@ -6,7 +6,9 @@
  *                  loop's libcurl multi handle (fetch/multi.h); the request
  *                  waits, suspended, and holds no thread;
  *   mode=blocking  requests.get in `async def`: curl_easy_perform on the loop
- *                  thread, which serves nothing else until it returns.
+ *                  thread, which serves nothing else until it returns;
+ *   mode=threadpool requests.get in a plain `def`: the same blocking transfer
+ *                  on a thread of the IO pool (iopool.h), the loop goes on.
  *
  * Every URL passes the --upstream-allow check (fetch/allow.h) before any
  * socket exists; what is refused gets a 403. A call's transfers are its ctx:
@@ -24,11 +26,12 @@
 
 #include "common.h"
 #include "handlers.h"
+#include "iopool.h"
 #include "multi.h"
 #include "prom.h"
 
-enum fmode { MODE_LOOP, MODE_BLOCKING, MODES };
-static const char *const MODE_NAMES[] = {"loop", "blocking", NULL};
+enum fmode { MODE_LOOP, MODE_BLOCKING, MODE_THREADPOOL, MODES };
+static const char *const MODE_NAMES[] = {"loop", "blocking", "threadpool", NULL};
 
 /* The outcome label: fetch_outcome's, then two of the handler's own. */
 enum { OUT_BUSY = FETCH_OUTCOMES, OUT_CANCELLED, OUTS };
@@ -58,6 +61,8 @@ typedef struct fslot {
     char *url;
     int on, held; /* on the multi; holds one of the in-flight places */
     enum fetch_outcome out;
+    executor_job job; /* mode=threadpool: the transfer as an IO pool job */
+    int in_pool;      /* submitted, its done() not yet run: the IO thread may hold x */
 } fslot;
 
 struct fcall {
@@ -83,11 +88,8 @@ static void release(fcall *c, fslot *s)
     atomic_fetch_sub(&c->st->sh->inflight, 1);
 }
 
-/* The request ended: what is still on the multi is cancelled (its
- * connection closed). */
-static void call_free(void *p)
+static void call_free_now(fcall *c)
 {
-    fcall *c = p;
     for (size_t i = 0; i < c->n; i++) {
         fslot *s = &c->slots[i];
         if (s->on) count(c->st->sh, c->mode, OUT_CANCELLED);
@@ -97,6 +99,21 @@ static void call_free(void *p)
     }
     free(c->order);
     free(c);
+}
+
+/* The request ended: what is still on the multi is cancelled (its
+ * connection closed). A transfer on an IO thread is asked to stop, and the
+ * call lives on, detached, until its job's done() frees it. */
+static void call_free(void *p)
+{
+    fcall *c = p;
+    if (c->n == 1 && c->slots[0].in_pool) {
+        app *a = http_app(c->r);
+        c->r = NULL;
+        iopool_cancel(a, &c->slots[0].job);
+        return;
+    }
+    call_free_now(c);
 }
 
 static fcall *call_new(http_req *r, fetch_state *st, size_t n)
@@ -204,7 +221,16 @@ static void respond_one(fcall *c, double blocked)
     add_timings(c->r, &s->x.phases);
     json_t *o = result_json(c, s);
     json_object_set_new(o, "mode", json_string(MODE_NAMES[c->mode]));
-    json_object_set_new(o, "ran_on", json_string("event_loop"));
+    if (c->mode == MODE_THREADPOOL) {
+        char name[32];
+        snprintf(name, sizeof(name), "%s%d", IOPOOL_THREAD_PREFIX, s->job.worker);
+        json_object_set_new(o, "ran_on", json_string("io_thread"));
+        json_object_set_new(o, "thread", json_string(name));
+        json_object_set_new(o, "queued_for",
+                            json_real(secs_between(s->job.queued_ns, s->job.started_ns)));
+    } else {
+        json_object_set_new(o, "ran_on", json_string("event_loop"));
+    }
     json_object_set_new(o, "blocked_loop_for", json_real(blocked));
     json_object_set_new(o, "elapsed", json_real(secs_since(http_start_ns(c->r))));
     json_object_set_new(o, "upstream_elapsed", json_real(s->x.phases.total));
@@ -302,7 +328,7 @@ static int start_call(fcall *c, fetch_target *t)
             http_respond_detail(c->r, 500, "out of memory");
             return -1;
         }
-    if (c->mode == MODE_BLOCKING) return 0;
+    if (c->mode != MODE_LOOP) return 0;
     for (size_t i = 0; i < c->n; i++) {
         if (fetch_multi_add(st->multi, &c->slots[i].x, on_done, &c->slots[i]) < 0) {
             http_respond_detail(c->r, 500, "cannot start a fetch");
@@ -320,6 +346,63 @@ static void run_blocking(fcall *c)
     fetch_xfer_perform(&c->slots[0].x);
     slot_done(&c->slots[0]);
     respond_one(c, secs_since(t0));
+}
+
+/* mode=threadpool: the transfer blocks an IO thread (iopool.h), as
+ * requests.get does in a FastAPI `def` endpoint; the loop goes on. */
+static int pool_stop(void *arg)
+{
+    return iopool_cancelled(arg);
+}
+
+static void pool_work(executor_job *j)
+{
+    fslot *s = j->data;
+    fetch_xfer_perform_until(&s->x, pool_stop, j);
+}
+
+static void pool_done(executor_job *j, int status)
+{
+    fslot *s = j->data;
+    fcall *c = s->call;
+    s->in_pool = 0;
+    if (!c->r) { /* the client left: the call was detached */
+        count(c->st->sh, c->mode, OUT_CANCELLED);
+        call_free_now(c);
+        return;
+    }
+    if (status < 0) { /* never ran: the server stops */
+        http_respond_busy(c->r, "the server is stopping");
+        return;
+    }
+    slot_done(s);
+    respond_one(c, 0);
+}
+
+static void run_pooled(fcall *c)
+{
+    fslot *s = &c->slots[0];
+    s->job.work = pool_work;
+    s->job.done = pool_done;
+    s->job.data = s;
+    int rc = iopool_submit(http_app(c->r), &s->job);
+    if (rc == 0) {
+        s->in_pool = 1;
+        http_defer(c->r);
+        return;
+    }
+    count(c->st->sh, c->mode, OUT_BUSY);
+    if (rc == -EAGAIN)
+        http_respond_busy(c->r, IOPOOL_FULL);
+    else
+        http_respond_detail(c->r, 500, "cannot queue the fetch");
+}
+
+static enum fmode mode_of(const char *name)
+{
+    for (int m = 0; m < MODES; m++)
+        if (!strcmp(name, MODE_NAMES[m])) return (enum fmode)m;
+    return MODE_LOOP;
 }
 
 static void fetch_one(http_req *r)
@@ -340,15 +423,17 @@ static void fetch_one(http_req *r)
         http_respond_invalid(r, &p);
     } else if (refused) {
         http_respond_detail(r, 403, why);
-        count(st->sh, strcmp(mode, "loop") ? MODE_BLOCKING : MODE_LOOP, FETCH_REFUSED);
+        count(st->sh, mode_of(mode), FETCH_REFUSED);
     } else if (!c || !(c->slots[0].url = strdup(url))) {
         http_respond_detail(r, 500, "out of memory");
     } else {
-        c->mode = strcmp(mode, "loop") ? MODE_BLOCKING : MODE_LOOP;
+        c->mode = mode_of(mode);
         c->timeout = timeout;
         if (start_call(c, &t) == 0) {
             if (c->mode == MODE_BLOCKING)
                 run_blocking(c);
+            else if (c->mode == MODE_THREADPOOL)
+                run_pooled(c);
             else
                 http_defer(r);
         }

@@ -17,13 +17,15 @@
 
 static test_server ts;
 static char allow[256];
-static long max_bytes = 1048576, max_inflight = 1024;
+static long max_bytes = 1048576, max_inflight = 1024, io_threads = 40, io_queue = 4096;
 
 static void edit(config *c)
 {
     snprintf(c->upstream_allow, sizeof(c->upstream_allow), "%s", allow);
     c->fetch_max_bytes = max_bytes;
     c->fetch_max_inflight = max_inflight;
+    c->io_threads = io_threads;
+    c->io_queue = io_queue;
 }
 
 /* A server whose allow list is list ("" = the default: itself). */
@@ -118,8 +120,9 @@ Test(http_fetch, default_allow_list_is_this_server)
 }
 
 /* mode=blocking holds the loop thread for the whole wait (a /healthz sent
- * meanwhile waits for it); mode=loop does not. Ratios, wide margins. */
-Test(http_fetch, blocking_mode_stalls_the_loop_and_loop_mode_does_not)
+ * meanwhile waits for it); mode=loop and mode=threadpool do not. Ratios,
+ * wide margins. */
+Test(http_fetch, blocking_mode_stalls_the_loop_and_the_others_do_not)
 {
     upstream up = {.body_len = 10, .delay = 0.8};
     upstream_start(&up, "127.0.0.1", 0, UP_RESPOND);
@@ -127,9 +130,9 @@ Test(http_fetch, blocking_mode_stalls_the_loop_and_loop_mode_does_not)
     snprintf(list, sizeof(list), "127.0.0.1:%u", up.port);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/", up.port);
     start(list);
-    const char *modes[] = {"loop", "blocking"};
-    double health[2];
-    for (int m = 0; m < 2; m++) {
+    const char *modes[] = {"loop", "blocking", "threadpool"};
+    double health[3];
+    for (int m = 0; m < 3; m++) {
         http_async a;
         snprintf(path, sizeof(path), "/io/fetch?url=%s&mode=%s", url, modes[m]);
         http_get_async(&a, &ts, path);
@@ -141,11 +144,19 @@ Test(http_fetch, blocking_mode_stalls_the_loop_and_loop_mode_does_not)
         http_join(&a);
         cr_assert_eq(a.res.status, 200, "%s", a.res.body);
         double blocked = num(a.res.json, "blocked_loop_for");
-        if (m == 0) cr_assert_eq(blocked, 0);
+        if (m != 1) cr_assert_eq(blocked, 0);
         if (m == 1) cr_assert_geq(blocked, 0.7);
+        const char *ran_on = json_string_value(json_object_get(a.res.json, "ran_on"));
+        cr_assert_str_eq(ran_on, m == 2 ? "io_thread" : "event_loop");
+        if (m == 2) {
+            const char *th = json_string_value(json_object_get(a.res.json, "thread"));
+            cr_assert(th && !strncmp(th, "iocpu-io", 8), "%s", a.res.body);
+            cr_assert(json_is_number(json_object_get(a.res.json, "queued_for")));
+        }
         http_res_free(&a.res);
     }
     cr_assert_lt(health[0], 0.3, "loop mode: /healthz took %.3f s", health[0]);
+    cr_assert_lt(health[2], 0.3, "threadpool mode: /healthz took %.3f s", health[2]);
     cr_assert_gt(health[1], 0.35, "blocking mode: /healthz took only %.3f s", health[1]);
     upstream_stop(&up);
 }
@@ -232,6 +243,46 @@ Test(http_fetch, client_disconnect_cancels_the_fetches)
     upstream_stop(&up);
 }
 
+/* mode=threadpool: a client that leaves while its fetch runs on an IO
+ * thread stops it (the upstream sees the close); with the one IO thread
+ * busy and its queue full, the next is 503. */
+Test(http_fetch, threadpool_cancel_and_full_queue)
+{
+    upstream up = {0};
+    upstream_start(&up, "127.0.0.1", 0, UP_HANG);
+    char list[64], url[96], path[256];
+    snprintf(list, sizeof(list), "127.0.0.1:%u", up.port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", up.port);
+    io_threads = 1;
+    io_queue = 1;
+    start(list);
+    io_threads = 40;
+    io_queue = 4096;
+    snprintf(path, sizeof(path), "/io/fetch?url=%s&timeout=30&mode=threadpool", url);
+    cr_assert_eq(http_get_abandon(&ts, path, 400), 0);
+    cr_assert_eq(atomic_load(&up.accepts), 1);
+    cr_assert_eq(upstream_closes_within(&up, 1, 5), 1, "the IO thread kept its connection");
+    cr_assert_eq(ts_metric_becomes(&ts, "iocpu_fetches_total",
+                                   "mode=\"threadpool\",outcome=\"cancelled\"", 1, 5),
+                 1);
+    cr_assert_eq(ts_metric(&ts, "iocpu_fetches_in_flight", ""), 0);
+    http_async a[2];
+    for (int i = 0; i < 2; i++) { /* one runs, one waits in the queue */
+        http_get_async(&a[i], &ts, path);
+        cr_assert_eq(ts_metric_becomes(&ts, "iocpu_fetches_in_flight", "", i + 1, 5), i + 1);
+    }
+    http_res r;
+    fetch(url, "&mode=threadpool", &r);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    http_res_free(&r);
+    upstream_stop(&up); /* the running one ends (502), then the queued one (502) */
+    for (int i = 0; i < 2; i++) {
+        http_join(&a[i]);
+        cr_assert_eq(a[i].res.status, 502, "%s", a[i].res.body);
+        http_res_free(&a[i].res);
+    }
+}
+
 Test(http_fetch, concurrency_cap_is_503)
 {
     upstream up = {0};
@@ -243,7 +294,7 @@ Test(http_fetch, concurrency_cap_is_503)
     start(list);
     max_inflight = 1024;
     http_async a;
-    snprintf(path, sizeof(path), "/io/fetch?url=%s&timeout=1", url);
+    snprintf(path, sizeof(path), "/io/fetch?url=%s&timeout=30", url);
     http_get_async(&a, &ts, path);
     cr_assert_eq(ts_metric_becomes(&ts, "iocpu_fetches_in_flight", "", 1, 5), 1);
     http_res r;
@@ -252,10 +303,10 @@ Test(http_fetch, concurrency_cap_is_503)
     char ra[16];
     cr_assert_eq(http_header(&r, "Retry-After", ra, sizeof(ra)), 0);
     http_res_free(&r);
+    upstream_stop(&up); /* closes the held connection: the first fetch ends, 502 */
     http_join(&a);
-    cr_assert_eq(a.res.status, 504);
+    cr_assert_eq(a.res.status, 502, "%s", a.res.body);
     http_res_free(&a.res);
-    upstream_stop(&up);
 }
 
 /* Gather: results in request order, the finish order, the wall time of
@@ -299,6 +350,7 @@ Test(http_fetch, bad_values_are_422)
         "/io/fetch",                                        /* url is required */
         "/io/fetch?url=nope",                               /* not an absolute URL */
         "/io/fetch?url=http://127.0.0.1:1/&mode=sometimes", /* no such mode */
+        "/io/fetch?url=http://127.0.0.1:1/&mode=",          /* an empty mode */
         "/io/fetch?url=http://127.0.0.1:1/&timeout=0",      /* a timeout above 0 */
         "/io/fetch?url=http://127.0.0.1:1/&timeout=1e9",    /* at most --max-delay */
         "/io/fetch?url=http://127.0.0.1:99999/",            /* no such port */

@@ -95,8 +95,10 @@ static void *serve(void *arg)
     conn *cs = calloc(MAXC, sizeof(conn));
     int nc = 0;
     for (;;) {
-        struct pollfd p[MAXC + 2] = {{.fd = u->stop_pipe[0], .events = POLLIN},
-                                     {.fd = u->fd, .events = POLLIN}};
+        struct pollfd p[MAXC + 2];
+        memset(p, 0, sizeof(p));
+        p[0] = (struct pollfd){.fd = u->stop_pipe[0], .events = POLLIN};
+        p[1] = (struct pollfd){.fd = u->fd, .events = POLLIN};
         for (int i = 0; i < nc; i++)
             p[i + 2] = (struct pollfd){.fd = cs[i].fd, .events = POLLIN};
         if (poll(p, (nfds_t)nc + 2, 10) < 0 && errno != EINTR) break;
