@@ -424,7 +424,7 @@ static void fetch_one(http_req *r)
     } else if (refused) {
         http_respond_detail(r, 403, why);
         count(st->sh, mode_of(mode), FETCH_REFUSED);
-    } else if (!c || !(c->slots[0].url = strdup(url))) {
+    } else if (!c || !url || !(c->slots[0].url = strdup(url))) {
         http_respond_detail(r, 500, "out of memory");
     } else {
         c->mode = mode_of(mode);
