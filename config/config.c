@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "faults.h"
+#include "allow.h"
 #include "hostallow.h"
 #include "numparse.h"
 #include "redisurl.h"
@@ -132,6 +133,15 @@ static const opt OPTS[] = {
     {"inject-delay", "IOCPU_INJECT_DELAY", T_STR, OFF(inject_delay), 0, 0,
      "DIST:PARAM=V[,PARAM=V], e.g. exponential:mean=0.05: delay every work endpoint's request "
      "by a draw, inside [0, --max-delay]; off by default"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", T_STR, OFF(upstream_allow), 0, 0,
+     "host:port entries /io/fetch may connect to, comma-separated: name, IPv4 or [IPv6] address "
+     "(default: this server itself, 127.0.0.1, [::1] and localhost at --port)"},
+    {"fetch-max-bytes", "IOCPU_FETCH_MAX_BYTES", T_LONG, OFF(fetch_max_bytes), 1, 1073741824,
+     "response body bytes one fetch may receive; beyond it 502 (1048576)"},
+    {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", T_LONG, OFF(fetch_max_inflight), 1, 1000000,
+     "outbound fetches in progress at once; beyond it 503 (1024)"},
+    {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", T_DOUBLE, OFF(fetch_connect_timeout),
+     0.001, 3600, "seconds an outbound fetch may take to connect; then 504 (3)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -175,6 +185,9 @@ void config_defaults(config *c)
     c->stream_buffer_bytes = 65536;
     c->stream_write_timeout = 30;
     c->max_payload_bytes = 1L << 20;
+    c->fetch_max_bytes = 1048576;
+    c->fetch_max_inflight = 1024;
+    c->fetch_connect_timeout = 3;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
@@ -238,6 +251,13 @@ static void inject_hint(const opt *o, const char *v, FILE *err)
     fprintf(err, ": %s", msg);
 }
 
+/* host:port entries (fetch/allow.h), syntax only: names resolve at startup. */
+static int upstream_allow_ok(const char *v)
+{
+    fetch_allow al;
+    return strlen(v) < sizeof(((config *)0)->upstream_allow) && fetch_allow_parse(v, &al) == 0;
+}
+
 static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)
 {
     char *field = (char *)c + o->off;
@@ -252,7 +272,8 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
             : o->off == OFF(inject_delay)  ? !inject_delay_ok(c, v)
             : o->off == OFF(allowed_hosts)
                 ? strlen(v) >= sizeof(c->allowed_hosts) || !hostallow_list_ok(v)
-                : !*v || strlen(v) >= sizeof(c->host))
+            : o->off == OFF(upstream_allow) ? !upstream_allow_ok(v)
+                                            : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;

@@ -3,7 +3,7 @@
  */
 #include "handlers.h"
 
-static const http_group *const GROUPS[] = {&ops_group, &ui_group,    &io_group,
+static const http_group *const GROUPS[] = {&ops_group, &ui_group,    &io_group,     &fetch_group,
                                            &cpu_group, &tasks_group, &shaping_group};
 static const http_groups ALL = {GROUPS, sizeof(GROUPS) / sizeof(GROUPS[0])};
 

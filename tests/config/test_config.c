@@ -233,6 +233,20 @@ static const struct {
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "a,,b"},
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "a, b"},
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "::1"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", ""},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.0.0.1"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.0.0.1:0"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.1:8080"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "::1:8080"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "http://127.0.0.1:8080"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.0.0.1:8080,"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "*:8080"},
+    {"fetch-max-bytes", "IOCPU_FETCH_MAX_BYTES", "0"},
+    {"fetch-max-bytes", "IOCPU_FETCH_MAX_BYTES", "1073741825"},
+    {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", "0"},
+    {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", "1000001"},
+    {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", "0"},
+    {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", "3600.5"},
 };
 
 Test(config, redis_urls)
@@ -440,6 +454,31 @@ Test(config, allowed_hosts)
     config_defaults(&c);
     cr_assert_eq(parse(&c, &s, ARGS("--allowed-hosts", list)), -1, "longer than the field");
     cr_assert_str_empty(c.allowed_hosts);
+}
+
+Test(config, upstream_allow_and_fetch_limits)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_str_empty(c.upstream_allow, "the default is the server itself (fetch/allow.h)");
+    cr_assert_eq(c.fetch_max_bytes, 1048576);
+    cr_assert_eq(c.fetch_max_inflight, 1024);
+    cr_assert_eq(c.fetch_connect_timeout, 3);
+    streams s;
+    cr_assert_eq(parse(&c, &s,
+                       ARGS("--upstream-allow", "127.0.0.1:8080,[::1]:8080,api.internal:443",
+                            "--fetch-max-bytes", "4096", "--fetch-max-inflight", "2",
+                            "--fetch-connect-timeout", "0.5")),
+                 0, "%s", s.err_text);
+    cr_assert_str_eq(c.upstream_allow, "127.0.0.1:8080,[::1]:8080,api.internal:443");
+    cr_assert_eq(c.fetch_max_bytes, 4096);
+    cr_assert_eq(c.fetch_max_inflight, 2);
+    cr_assert_eq(c.fetch_connect_timeout, 0.5);
+    setenv("IOCPU_UPSTREAM_ALLOW", "localhost:9000", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_str_eq(c.upstream_allow, "localhost:9000");
+    unsetenv("IOCPU_UPSTREAM_ALLOW");
 }
 
 Test(config, long_host_is_rejected)
