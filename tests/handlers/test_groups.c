@@ -56,15 +56,17 @@ Test(groups, every_group_is_named_and_routed_with_paired_hooks)
 
 Test(groups, the_documented_groups_in_route_table_order)
 {
-    static const char *const order[] = {"ops", "ui", "io", "cpu", "tasks"};
+    static const char *const order[] = {"ops", "ui", "io", "iowait", "cpu", "tasks"};
+    const size_t n = sizeof(order) / sizeof(order[0]);
     const http_groups *g = handlers_all();
-    cr_assert_eq(g->n, 5);
-    for (size_t i = 0; i < 5; i++)
+    cr_assert_eq(g->n, n);
+    for (size_t i = 0; i < n; i++)
         cr_assert_str_eq(g->v[i]->name, order[i]);
     cr_assert_eq(find_group("ui"), &ui_group);
     cr_assert_eq(find_group("tasks"), &tasks_group);
     cr_assert_eq(find_group("ops"), &ops_group);
     cr_assert_eq(find_group("io"), &io_group);
+    cr_assert_eq(find_group("iowait"), &iowait_group);
     cr_assert_eq(find_group("cpu"), &cpu_group);
 }
 
