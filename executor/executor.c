@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -195,7 +196,10 @@ int executor_new_named(executor **out, const char *prefix, size_t workers, size_
     if (workers < 1 || queue_cap < 1 || channels < 1) return -EINVAL;
     executor *ex = calloc(1, sizeof(*ex));
     if (!ex) return -ENOMEM;
-    snprintf(ex->prefix, sizeof(ex->prefix), "%s", prefix);
+    char name[sizeof(ex->prefix)];
+    snprintf(name, sizeof(name), "%s", prefix);
+    memcpy(ex->prefix, name, sizeof(name)); /* not snprintf() into ex: the analyzer then
+                                               forgets what calloc() zeroed in it */
     list_init(&ex->queue);
     list_init(&ex->bg_queue);
     ex->queue_cap = ex->bg_queue_cap = queue_cap;
