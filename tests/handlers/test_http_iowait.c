@@ -206,11 +206,14 @@ Test(http_iowait, loop_and_metrics_show_the_pool)
     cr_assert_eq(ts_metric(&ts, "iocpu_io_pool_threads", ""), 4);
     cr_assert_eq(ts_metric(&ts, "iocpu_io_pool_queue_capacity", ""), 4096);
     cr_assert_eq(loop_pool("threads"), 4);
+    /* 4 long waits take the 4 threads, then 2 short ones queue behind them */
     http_async a[6];
-    for (int i = 0; i < 6; i++)
-        http_get_async(&a[i], &ts, "/io/threadpool?delay=1.5");
+    for (int i = 0; i < 4; i++)
+        http_get_async(&a[i], &ts, "/io/threadpool?delay=6");
     wait_loop_state(&ts, "io_pool.busy", 4, 10);
-    cr_assert_eq(loop_pool("queued"), 2);
+    for (int i = 4; i < 6; i++)
+        http_get_async(&a[i], &ts, "/io/threadpool?delay=0.1");
+    wait_loop_state(&ts, "io_pool.queued", 2, 5);
     cr_assert_eq(ts_metric(&ts, "iocpu_io_pool_busy_threads", ""), 4);
     cr_assert_eq(ts_metric(&ts, "iocpu_io_pool_queue_depth", ""), 2);
     cr_assert_eq(ts_metric(&ts, "iocpu_executor_busy_workers", ""), 0, "not the executor's");
@@ -254,7 +257,7 @@ Test(http_iowait_limits, full_queue_is_503_like_the_executor, .timeout = 120)
 {
     ts_start(&ts, one_thread);
     http_async running, queued;
-    http_get_async(&running, &ts, "/io/threadpool?delay=1");
+    http_get_async(&running, &ts, "/io/threadpool?delay=3");
     wait_loop_state(&ts, "io_pool.busy", 1, 10);
     http_get_async(&queued, &ts, "/io/threadpool?delay=0.1");
     wait_loop_state(&ts, "io_pool.queued", 1, 10);
@@ -289,7 +292,7 @@ Test(http_iowait_limits, a_client_that_leaves_while_queued_cancels_its_wait, .ti
 {
     ts_start(&ts, one_thread_some_queue);
     http_async running;
-    http_get_async(&running, &ts, "/io/threadpool?delay=1");
+    http_get_async(&running, &ts, "/io/threadpool?delay=2");
     wait_loop_state(&ts, "io_pool.busy", 1, 10);
     /* a second wait queues behind it; its client hangs up after 0.3 s */
     cr_assert_eq(http_get_abandon(&ts, "/io/threadpool?delay=1", 300), 0);
@@ -313,7 +316,7 @@ Test(http_iowait_limits, a_client_that_leaves_while_queued_cancels_its_wait, .ti
 Test(http_iowait_limits, a_running_wait_keeps_its_thread, .timeout = 120)
 {
     ts_start(&ts, one_thread_some_queue);
-    cr_assert_eq(http_get_abandon(&ts, "/io/threadpool?delay=1", 300), 0);
+    cr_assert_eq(http_get_abandon(&ts, "/io/threadpool?delay=2", 300), 0);
     http_res r;
     http_get(&ts, "/io/threadpool?delay=0", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
