@@ -170,24 +170,26 @@ Test(http_iowait, blocking_stalls_healthz_the_threadpool_does_not)
     cr_assert_gt(stalled / timed, 4.0, "blocking %.3f s vs io/job %.3f s", stalled, timed);
 }
 
-/* FastAPI's `def` endpoints vs `async def` ones: 12 waits of 0.3 s on 4 IO
- * threads queue in 3 rounds (>= 0.9 s); 12 loop timers all wait together. */
+/* FastAPI's `def` endpoints vs `async def` ones: 20 waits of 0.3 s on 4 IO
+ * threads queue in 5 rounds (>= 1.5 s); 20 loop timers all wait together
+ * (0.3 s). The ratio asked for, 2.5, leaves room for a loaded machine. */
 Test(http_iowait, a_pool_of_k_threads_takes_n_over_k_rounds)
 {
+    enum { N = 20 };
     double pool_secs, timer_secs;
     int ok =
-        http_get_many_matching(&ts, "/io/threadpool?delay=0.3", 12, "\"io_thread\"", &pool_secs);
-    cr_assert_eq(ok, 12, "%d of 12 /io/threadpool answered 200", ok);
-    ok = http_get_many(&ts, "/io/job?delay=0.3", 12, &timer_secs);
-    cr_assert_eq(ok, 12, "%d of 12 /io/job answered 200", ok);
-    cr_assert_geq(pool_secs, 0.89, "12 waits on 4 threads took %.3f s: not 3 rounds", pool_secs);
+        http_get_many_matching(&ts, "/io/threadpool?delay=0.3", N, "\"io_thread\"", &pool_secs);
+    cr_assert_eq(ok, N, "%d of %d /io/threadpool answered 200", ok, N);
+    ok = http_get_many(&ts, "/io/job?delay=0.3", N, &timer_secs);
+    cr_assert_eq(ok, N, "%d of %d /io/job answered 200", ok, N);
+    cr_assert_geq(pool_secs, 1.49, "%d waits on 4 threads took %.3f s: not 5 rounds", N, pool_secs);
     cr_assert_geq(pool_secs, 2.5 * timer_secs, "threadpool %.3f s vs io/job %.3f s", pool_secs,
                   timer_secs);
     double waited = ts_metric(&ts, "iocpu_io_pool_queue_wait_seconds_count", "");
-    cr_assert_eq(waited, 12, "every wait's queue time was observed");
+    cr_assert_eq(waited, N, "every wait's queue time was observed");
     double long_waits =
         waited - ts_metric(&ts, "iocpu_io_pool_queue_wait_seconds_bucket", "le=\"0.1\"");
-    cr_assert_geq(long_waits, 4, "8 waits queued for a round or two; %.0f waited > 0.1 s",
+    cr_assert_geq(long_waits, 8, "16 waits queued for one to four rounds; %.0f waited > 0.1 s",
                   long_waits);
 }
 
