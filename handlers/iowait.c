@@ -27,6 +27,7 @@
 #include "common.h"
 #include "handlers.h"
 #include "iopool.h"
+#include "shaping.h"
 
 /* A running wait looks at its cancel flag (server stopping) this often. */
 #define SLICE_NS (20 * 1000000ull)
@@ -35,7 +36,7 @@ typedef struct tp_call {
     executor_job job;
     http_req *r; /* NULL once the request ended */
     app *a;
-    double delay;
+    shaping sh;         /* its delay (fixed or drawn), injected answer, padding */
     uint64_t slept_ns;  /* work(): how long the thread was blocked */
     atomic_int running; /* work() began */
     int in_flight;      /* submitted, done() not run yet */
@@ -64,7 +65,7 @@ static void tp_work(executor_job *j)
     tp_call *c = j->data;
     atomic_store(&c->running, 1);
     uint64_t t0 = loop_now_ns();
-    sleep_until(t0 + secs_to_ns(c->delay), SLICE_NS, job_stopped, j);
+    sleep_until(t0 + secs_to_ns(c->sh.delay), SLICE_NS, job_stopped, j);
     c->slept_ns = loop_now_ns() - t0;
 }
 
@@ -76,13 +77,15 @@ static void tp_respond(tp_call *c)
     snprintf(name, sizeof(name), IOPOOL_THREAD_PREFIX "%d", j->worker);
     http_add_timing(r, "queue", (double)(j->started_ns - j->queued_ns) / 1e6);
     http_add_timing(r, "wait", (double)c->slept_ns / 1e6);
+    if (shaping_answer(r, &c->sh)) return; /* status= or error_rate= drew an error */
     executor_stats st;
     iopool_stats(c->a, &st);
     json_t *o = json_pack(
-        "{s:f,s:f,s:f,s:f,s:i,s:s,s:I,s:s}", "delay", c->delay, "elapsed",
+        "{s:f,s:f,s:f,s:f,s:i,s:s,s:I,s:s}", "delay", c->sh.delay, "elapsed",
         secs_since(http_start_ns(r)), "queued_for", secs_between(j->queued_ns, j->started_ns),
         "waited", round((double)c->slept_ns / 1e3) / 1e6, "thread", j->worker, "thread_name", name,
         "io_threads", (json_int_t)st.workers, "ran_on", "io_thread");
+    shaping_decorate(&c->sh, o);
     http_respond_json(r, 200, o);
 }
 
@@ -111,13 +114,14 @@ static void tp_free(void *p)
     if (!c->in_flight) free(c);
 }
 
-/* ?delay= as /io/job takes it: 0 .. --max-delay, default 1; 0, or -1 after
+/* ?delay= as /io/job takes it (0 .. --max-delay, default 1), or a draw of
+ * dist=, with status=, error_rate= and size= (shaping.h); 0, or -1 after
  * answering 422. */
-static int parse_delay(http_req *r, double *delay)
+static int parse_wait(http_req *r, shaping *sh)
 {
     params p;
     params_init(&p, "query");
-    param_double(&p, "delay", http_arg(r, "delay"), 1.0, 0, http_app(r)->cfg.max_delay, delay);
+    shaping_parse(r, &p, 1.0, sh);
     int ok = params_ok(&p);
     if (!ok) http_respond_invalid(r, &p);
     params_free(&p);
@@ -126,8 +130,8 @@ static int parse_delay(http_req *r, double *delay)
 
 static void io_threadpool(http_req *r)
 {
-    double delay;
-    if (parse_delay(r, &delay) < 0) return;
+    shaping sh;
+    if (parse_wait(r, &sh) < 0) return;
     tp_call *c = calloc(1, sizeof(*c));
     if (!c) {
         http_respond_detail(r, 500, "out of memory");
@@ -135,7 +139,7 @@ static void io_threadpool(http_req *r)
     }
     c->r = r;
     c->a = http_app(r);
-    c->delay = delay;
+    c->sh = sh;
     c->job.work = tp_work;
     c->job.done = tp_done;
     c->job.data = c;
@@ -153,15 +157,17 @@ static void io_threadpool(http_req *r)
  * runs meanwhile (no timer, no other request, not even /healthz). */
 static void io_blocking(http_req *r)
 {
-    double delay;
-    if (parse_delay(r, &delay) < 0) return;
+    shaping sh;
+    if (parse_wait(r, &sh) < 0) return;
     uint64_t t0 = loop_now_ns();
-    sleep_until(t0 + secs_to_ns(delay), 0, NULL, NULL);
+    sleep_until(t0 + secs_to_ns(sh.delay), 0, NULL, NULL);
     uint64_t t1 = loop_now_ns();
     http_add_timing(r, "wait", (double)(t1 - t0) / 1e6);
+    if (shaping_answer(r, &sh)) return;
     json_t *o =
-        json_pack("{s:f,s:f,s:s,s:f}", "delay", delay, "elapsed", secs_since(http_start_ns(r)),
+        json_pack("{s:f,s:f,s:s,s:f}", "delay", sh.delay, "elapsed", secs_since(http_start_ns(r)),
                   "ran_on", "event_loop", "blocked_loop_for", secs_between(t0, t1));
+    shaping_decorate(&sh, o);
     http_respond_json(r, 200, o);
 }
 

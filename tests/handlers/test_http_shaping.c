@@ -404,3 +404,51 @@ Test(http_shaping, nothing_is_injected_by_default, .timeout = 60)
     cr_assert_lt(ts_metric(&ts, "iocpu_inject_error_ratio", "code=\"503\""), 0);
     ts_stop(&ts);
 }
+
+/* The other two waits of FastAPI (an IO thread, the loop itself) take the
+ * same shaping as /io/job: a seeded draw they then wait, the injected code
+ * after the wait, and the padding. */
+Test(http_shaping, the_threadpool_and_blocking_waits_are_shaped_too, .timeout = 60)
+{
+    static const char *const routes[] = {"/io/threadpool", "/io/blocking"};
+    test_server ts;
+    ts_start(&ts, NULL);
+    for (size_t k = 0; k < 2; k++) {
+        char path[160];
+        double first[3], again[3];
+        for (int round = 0; round < 2; round++) {
+            snprintf(path, sizeof(path), "%s?dist=uniform&min=0.02&max=0.06&seed=%zu&size=7",
+                     routes[k], 70 + k);
+            for (int i = 0; i < 3; i++) {
+                http_res r;
+                cr_assert_eq(get_status(&ts, path, &r), 200, "%s: %s", path, r.body);
+                double d = num(r.json, "delay");
+                cr_assert(d >= 0.02 && d <= 0.06, "%s: delay %g", path, d);
+                cr_assert_geq(r.secs, d * 0.9, "%s: answered in %g s, drew %g", path, r.secs, d);
+                json_t *sh = json_object_get(r.json, "shape");
+                cr_assert_str_eq(json_string_value(json_object_get(sh, "dist")), "uniform");
+                cr_assert_eq(strlen(json_string_value(json_object_get(r.json, "padding"))), 7);
+                (round ? again : first)[i] = d;
+                http_res_free(&r);
+            }
+            if (round == 0) { /* a new server starts the seed over */
+                ts_stop(&ts);
+                ts_start(&ts, NULL);
+            }
+        }
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(first[i], again[i], "%s: draw %d: %g then %g", routes[k], i, first[i],
+                         again[i]);
+        http_res r;
+        snprintf(path, sizeof(path), "%s?delay=0.05&status=429", routes[k]);
+        cr_assert_eq(get_status(&ts, path, &r), 429, "%s: %s", path, r.body);
+        cr_assert_geq(r.secs, 0.045, "%s: the wait comes first", path);
+        cr_assert(has_header(&r, "X-Iocpu-Injected", "query"));
+        cr_assert(has_header(&r, "Retry-After", "1"));
+        http_res_free(&r);
+        snprintf(path, sizeof(path), "%s?dist=normal&mean=1", routes[k]);
+        cr_assert_eq(get_status(&ts, path, &r), 422, "%s: the missing sd: %s", path, r.body);
+        http_res_free(&r);
+    }
+    ts_stop(&ts);
+}
