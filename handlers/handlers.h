@@ -10,11 +10,12 @@
 
 #include "group.h"
 
-extern const http_group ops_group;   /* ops.c */
-extern const http_group ui_group;    /* ui.c */
-extern const http_group io_group;    /* io.c */
-extern const http_group cpu_group;   /* cpu.c */
-extern const http_group tasks_group; /* tasks.c */
+extern const http_group ops_group;     /* ops.c */
+extern const http_group version_group; /* version.c */
+extern const http_group ui_group;      /* ui.c */
+extern const http_group io_group;      /* io.c */
+extern const http_group cpu_group;     /* cpu.c */
+extern const http_group tasks_group;   /* tasks.c */
 
 /* Every group, in route-table order (static storage). */
 const http_groups *handlers_all(void);

@@ -29,8 +29,8 @@ static void index_page(http_req *r)
         json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "method", all[i]->method, "path",
                                               all[i]->path, "lesson", all[i]->lesson));
     http_respond_json(r, 200,
-                      json_pack("{s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui",
-                                "/ui", "endpoints", list));
+                      json_pack("{s:s,s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui",
+                                "/ui", "docs", "/docs", "endpoints", list));
 }
 
 static void healthz(http_req *r)

@@ -10,8 +10,8 @@
 #include "hostallow.h"
 #include "numparse.h"
 
-/* The paths a cross-site top-level navigation may open: the page. */
-static const char *const NAVIGABLE[] = {"/ui", NULL};
+/* The paths a cross-site top-level navigation may open: the pages. */
+static const char *const NAVIGABLE[] = {"/ui", "/docs", NULL};
 
 static int is_path_navigable(const char *path)
 {
@@ -34,7 +34,7 @@ unsigned admit_fetch_metadata(const char *site, const char *mode, const char *de
         return 0;
     snprintf(detail, len,
              "cross-site request refused (Sec-Fetch-Site); only a top-level "
-             "navigation to /ui is allowed");
+             "navigation to /ui or /docs is allowed");
     return 403;
 }
 

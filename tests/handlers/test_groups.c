@@ -56,16 +56,17 @@ Test(groups, every_group_is_named_and_routed_with_paired_hooks)
 
 Test(groups, the_documented_groups_in_route_table_order)
 {
-    static const char *const order[] = {"ops", "ui", "io", "cpu", "tasks"};
+    static const char *const order[] = {"ops", "version", "ui", "io", "cpu", "tasks"};
     const http_groups *g = handlers_all();
-    cr_assert_eq(g->n, 5);
-    for (size_t i = 0; i < 5; i++)
+    cr_assert_eq(g->n, 6);
+    for (size_t i = 0; i < 6; i++)
         cr_assert_str_eq(g->v[i]->name, order[i]);
     cr_assert_eq(find_group("ui"), &ui_group);
     cr_assert_eq(find_group("tasks"), &tasks_group);
     cr_assert_eq(find_group("ops"), &ops_group);
     cr_assert_eq(find_group("io"), &io_group);
     cr_assert_eq(find_group("cpu"), &cpu_group);
+    cr_assert_eq(find_group("version"), &version_group);
 }
 
 Test(groups, ui_init_and_free_leave_no_timer_armed)
