@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "corsallow.h"
 #include "hostallow.h"
 #include "numparse.h"
 #include "redisurl.h"
@@ -118,6 +119,9 @@ static const opt OPTS[] = {
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", T_STR, OFF(allowed_hosts), 0, 0,
      "Host header patterns served, comma-separated: name, address, *.domain, or * for any; "
      "others get 400 (loopback names and addresses when --host is loopback, else any)"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", T_STR, OFF(cors_origins), 0, 0,
+     "origins whose pages may call this server (CORS), comma-separated, each exactly as a "
+     "browser sends it: http[s]://host[:port]; others get no CORS headers (none)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -200,7 +204,8 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
             : o->off == OFF(admin_host)    ? !address_ok(v)
             : o->off == OFF(allowed_hosts)
                 ? strlen(v) >= sizeof(c->allowed_hosts) || !hostallow_list_ok(v)
-                : !*v || strlen(v) >= sizeof(c->host))
+            : o->off == OFF(cors_origins) ? strlen(v) >= sizeof(c->cors_origins) || !cors_list_ok(v)
+                                          : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;

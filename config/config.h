@@ -52,6 +52,7 @@ typedef struct config {
     double stream_write_timeout; /* seconds a stream owing bytes may go without the client
                                     taking any; then cut off */
     char allowed_hosts[1024];    /* Host patterns (hostallow.h); "" = the default for host */
+    char cors_origins[1024];     /* origins served CORS headers (corsallow.h); "" = off */
 } config;
 
 void config_defaults(config *c);
