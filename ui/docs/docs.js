@@ -34,9 +34,19 @@ function deref(doc, v, depth = 0) {
   return deref(doc, at, depth + 1);
 }
 
-// The bounds of a schema as text: "number, 0 ≤ x ≤ 60, default 1".
-function bounds(doc, schema) {
+// The bounds of a schema as text: "number, 0 ≤ x ≤ 60, default 1"; an
+// object lists its fields ("{kind*: one of io; delay: number, ...}"), a
+// oneOf its alternatives.
+function bounds(doc, schema, depth = 0) {
   const s = deref(doc, schema) || {};
+  const alts = s.oneOf || s.anyOf;
+  if (alts && depth < 4) return `one of: ${alts.map((a) => bounds(doc, a, depth + 1)).join(' | ')}`;
+  if ((s.type === 'object' || s.properties) && s.properties && depth < 4) {
+    const req = s.required || [];
+    const fields = Object.entries(s.properties).map(([k, v]) =>
+      `${k}${req.includes(k) ? '*' : ''}: ${bounds(doc, v, depth + 1)}`);
+    return `object {${fields.join('; ')}}`;
+  }
   const parts = [];
   let type = s.type || 'any';
   if (s.type === 'array' && s.items) type = `array of ${deref(doc, s.items).type || 'any'}`;
@@ -67,6 +77,7 @@ function bounds(doc, schema) {
 function sampleBody(doc, schema) {
   const s = deref(doc, schema) || {};
   if (s.example !== undefined) return s.example;
+  if (s.oneOf || s.anyOf) return sampleBody(doc, (s.oneOf || s.anyOf)[0]);
   if (s.default !== undefined) return s.default;
   if (s.type === 'object' || s.properties) {
     const o = {};
