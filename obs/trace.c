@@ -145,7 +145,9 @@ void trace_hex(const uint8_t *b, size_t n, char *out)
 
 void trace_format(const trace_ctx *t, char out[TRACEPARENT_LEN + 1])
 {
-    memcpy(out, "00-", 3);
+    out[0] = '0'; /* version 00 */
+    out[1] = '0';
+    out[2] = '-';
     trace_hex(t->trace_id, sizeof(t->trace_id), out + 3);
     out[35] = '-';
     trace_hex(t->span_id, sizeof(t->span_id), out + 36);

@@ -273,8 +273,17 @@ static void setup(void)
     g_redis_timeout = 3;
 }
 
+/* A child replica a test started, killed here too when an assertion ended
+ * the test before it did. */
+static pid_t g_child_pid;
+
 static void teardown(void)
 {
+    if (g_child_pid > 0) {
+        kill(g_child_pid, SIGKILL);
+        waitpid(g_child_pid, NULL, 0);
+        g_child_pid = 0;
+    }
     redis_cleanup(&rd);
 }
 
@@ -1370,6 +1379,7 @@ Test(redis_tasks, a_task_run_elsewhere_logs_the_request_s_trace)
     dup2(fd, STDOUT_FILENO); /* the child's stdout: its access log */
     child b;
     child_start(&b, "b", "--access-log");
+    g_child_pid = b.pid;
     dup2(saved, STDOUT_FILENO);
     close(saved);
     close(fd);
@@ -1413,6 +1423,7 @@ Test(redis_tasks, a_task_run_elsewhere_logs_the_request_s_trace)
     http_res_free(&blocker.res);
     kill(b.pid, SIGTERM);
     child_wait(&b);
+    g_child_pid = 0;
     ts_stop(&a);
     unlink(path);
 }
