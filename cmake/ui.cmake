@@ -15,3 +15,19 @@ add_custom_command(OUTPUT ${IOCPU_UI_C}
           ${PROJECT_SOURCE_DIR}/cmake/inline.cmake ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
   COMMENT "Embedding the page in ui/")
 target_sources(iocpu_handlers PRIVATE ${IOCPU_UI_C})
+
+# The API page served at GET /docs: ui/docs/ made the same way.
+set(IOCPU_DOCS_HTML ${CMAKE_CURRENT_BINARY_DIR}/docs.html)
+set(IOCPU_DOCS_C ${CMAKE_CURRENT_BINARY_DIR}/docs_html.c)
+set(docs_dir ${PROJECT_SOURCE_DIR}/ui/docs)
+set(docs_files index.html docs.css docs.js)
+list(TRANSFORM docs_files PREPEND ${docs_dir}/)
+add_custom_command(OUTPUT ${IOCPU_DOCS_C}
+  COMMAND ${CMAKE_COMMAND} -DDIR=${docs_dir} -DOUT=${IOCPU_DOCS_HTML}
+          -P ${PROJECT_SOURCE_DIR}/cmake/inline.cmake
+  COMMAND ${CMAKE_COMMAND} -DIN=${IOCPU_DOCS_HTML} -DOUT=${IOCPU_DOCS_C} -DNAME=iocpu_docs_html
+          -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+  DEPENDS ${docs_files}
+          ${PROJECT_SOURCE_DIR}/cmake/inline.cmake ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+  COMMENT "Embedding the page in ui/docs/")
+target_sources(iocpu_handlers PRIVATE ${IOCPU_DOCS_C})

@@ -14,6 +14,7 @@
 
 #include "faults.h"
 #include "allow.h"
+#include "corsallow.h"
 #include "hostallow.h"
 #include "numparse.h"
 #include "redisurl.h"
@@ -142,6 +143,9 @@ static const opt OPTS[] = {
      "outbound fetches in progress at once; beyond it 503 (1024)"},
     {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", T_DOUBLE, OFF(fetch_connect_timeout),
      0.001, 3600, "seconds an outbound fetch may take to connect; then 504 (3)"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", T_STR, OFF(cors_origins), 0, 0,
+     "origins whose pages may call this server (CORS), comma-separated, each exactly as a "
+     "browser sends it: http[s]://host[:port]; others get no CORS headers (none)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -273,7 +277,8 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
             : o->off == OFF(allowed_hosts)
                 ? strlen(v) >= sizeof(c->allowed_hosts) || !hostallow_list_ok(v)
             : o->off == OFF(upstream_allow) ? !upstream_allow_ok(v)
-                                            : !*v || strlen(v) >= sizeof(c->host))
+            : o->off == OFF(cors_origins) ? strlen(v) >= sizeof(c->cors_origins) || !cors_list_ok(v)
+                                          : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;

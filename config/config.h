@@ -54,6 +54,7 @@ typedef struct config {
     double stream_write_timeout;  /* seconds a stream owing bytes may go without the client
                                      taking any; then cut off */
     char allowed_hosts[1024];     /* Host patterns (hostallow.h); "" = the default for host */
+    char cors_origins[1024];      /* origins served CORS headers (corsallow.h); "" = off */
     char upstream_allow[1024];    /* host:port entries /io/fetch may reach (fetch/allow.h); "" =
                                      this server itself on loopback */
     long fetch_max_bytes;         /* response body bytes of one fetch; beyond: 502 */

@@ -12,6 +12,7 @@
 #include "group.h"
 
 extern const http_group ops_group;     /* ops.c */
+extern const http_group version_group; /* version.c */
 extern const http_group ui_group;      /* ui.c */
 extern const http_group io_group;      /* io.c */
 extern const http_group iowait_group;  /* iowait.c */

@@ -43,8 +43,8 @@ static void index_page(http_req *r)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "method", all[i]->method, "path",
                                               all[i]->path, "lesson", all[i]->lesson));
-    json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui", "/ui",
-                          "endpoints", list);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui",
+                          "/ui", "docs", "/docs", "endpoints", list);
     add_injection(&http_app(r)->cfg, o);
     http_respond_json(r, 200, o);
 }

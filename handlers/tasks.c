@@ -183,6 +183,7 @@ static void tasks_create(http_req *r)
     }
     params_free(&p);
     task_client_from_addr(&q.client, http_client_addr(r)); /* whose share it takes */
+    q.trace = *http_trace(r); /* its trace goes with the task, to whichever replica runs it */
     run_op(r, &q);
 }
 
@@ -334,6 +335,7 @@ static int open_backend(tasks_shared *sh, app *a)
         .command_timeout_s = cfg->redis_timeout,
         .password = cfg->redis_password,
         .limits = {cfg->max_delay, (uint64_t)cfg->max_iterations, (uint64_t)cfg->max_ms},
+        .alog = a->obs.alog,
     };
     return task_backend_open(&sh->backend, BACKENDS, sizeof(BACKENDS) / sizeof(BACKENDS[0]), &env);
 }

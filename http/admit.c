@@ -10,8 +10,8 @@
 #include "hostallow.h"
 #include "numparse.h"
 
-/* The paths a cross-site top-level navigation may open: the page. */
-static const char *const NAVIGABLE[] = {"/ui", NULL};
+/* The paths a cross-site top-level navigation may open: the pages. */
+static const char *const NAVIGABLE[] = {"/ui", "/docs", NULL};
 
 static int is_path_navigable(const char *path)
 {
@@ -34,7 +34,7 @@ unsigned admit_fetch_metadata(const char *site, const char *mode, const char *de
         return 0;
     snprintf(detail, len,
              "cross-site request refused (Sec-Fetch-Site); only a top-level "
-             "navigation to /ui is allowed");
+             "navigation to /ui or /docs is allowed");
     return 403;
 }
 
@@ -140,7 +140,7 @@ static const char *header(struct MHD_Connection *c, const char *name, size_t *n)
 }
 
 unsigned admit_request(struct MHD_Connection *c, const config *cfg, const char *method,
-                       const char *path, char *detail, size_t len)
+                       const char *path, int cors_listed, char *detail, size_t len)
 {
     size_t n = 0, ignored;
     const char *host = header(c, MHD_HTTP_HEADER_HOST, &n);
@@ -148,8 +148,9 @@ unsigned admit_request(struct MHD_Connection *c, const config *cfg, const char *
         snprintf(detail, len, "Invalid host header");
         return 400;
     }
-    return admit_fetch_metadata(header(c, "Sec-Fetch-Site", &ignored),
-                                header(c, "Sec-Fetch-Mode", &ignored),
+    const char *mode = header(c, "Sec-Fetch-Mode", &ignored);
+    if (cors_listed && eq(mode, "cors")) return 0; /* a --cors-origin page's fetch (cors.h) */
+    return admit_fetch_metadata(header(c, "Sec-Fetch-Site", &ignored), mode,
                                 header(c, "Sec-Fetch-Dest", &ignored), method, path, detail, len);
 }
 

@@ -11,7 +11,8 @@
  *     navigate, Sec-Fetch-Dest: document, GET or HEAD) to the page (/ui). No
  *     Sec-Fetch-Site (curl, probes, older browsers), same-origin, same-site
  *     and none (typed in the address bar) pass. Any other value is treated as
- *     cross-site.
+ *     cross-site. A CORS request (Sec-Fetch-Mode: cors) whose Origin is one
+ *     of --cors-origin passes too (cors.h).
  *   Content-Type (415): a request that carries a body (Content-Length over 0,
  *     or Transfer-Encoding) to a route must say application/json (or
  *     application/<x>+json), parameters allowed, charset only utf-8. The
@@ -37,9 +38,11 @@ unsigned admit_fetch_metadata(const char *site, const char *mode, const char *de
  * with detail. */
 unsigned admit_content_type(const char *ctype, size_t n, char *detail, size_t len);
 
-/* Host, then Fetch Metadata: 0, 400 or 403 with detail. */
+/* Host, then Fetch Metadata: 0, 400 or 403 with detail. cors_listed: the
+ * request's Origin is one of --cors-origin (cors.h); its CORS requests
+ * (Sec-Fetch-Mode: cors) then pass Fetch Metadata, whatever their site. */
 unsigned admit_request(struct MHD_Connection *c, const config *cfg, const char *method,
-                       const char *path, char *detail, size_t len);
+                       const char *path, int cors_listed, char *detail, size_t len);
 
 /* Content-Type when the request declares a body: 0 or 415 with detail. */
 unsigned admit_body(struct MHD_Connection *c, char *detail, size_t len);

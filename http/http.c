@@ -53,6 +53,7 @@
 #include "admit.h"
 #include "app.h"
 #include "buf.h"
+#include "cors.h"
 #include "http_conn.h"
 #include "json_out.h"
 #include "reqlimits.h"
@@ -89,7 +90,9 @@ struct http_req {
     http_conn *hc;   /* NULL if the connection's context could not be allocated */
     void *ctx;
     void (*ctx_free)(void *ctx);
-    http_extra *x; /* NULL until a handler adds a header or a timing */
+    http_extra *x;   /* NULL until a handler adds a header or a timing */
+    trace_ctx trace; /* this request's span (trace.h) */
+    cors_req cors;   /* its Origin, when --cors-origin lists it (cors.h) */
     char id[ID_MAX];
     buf body;
     buf stream;        /* streamed bytes not yet handed to MHD */
@@ -180,6 +183,11 @@ const char *http_body(http_req *r, size_t *len)
 uint64_t http_start_ns(http_req *r)
 {
     return r->start_ns;
+}
+
+const trace_ctx *http_trace(http_req *r)
+{
+    return &r->trace;
 }
 
 const struct sockaddr *http_client_addr(http_req *r)
@@ -400,6 +408,10 @@ static enum MHD_Result queue(http_req *r)
     for (int i = 0; r->x && i < r->x->nhdr; i++)
         MHD_add_response_header(resp, r->x->hdr_name[i], r->x->hdr_value[i]);
     add_origin_headers(r->app, resp);
+    char tp[TRACEPARENT_LEN + 1];
+    trace_format(&r->trace, tp);
+    MHD_add_response_header(resp, "traceparent", tp);
+    cors_headers(resp, &r->cors);
     if (r->app->draining) /* clients move on; the connection ends with this response */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->response = NULL;
@@ -578,6 +590,35 @@ static char *log_fields(struct MHD_Connection *c, const char *method, const char
     return p;
 }
 
+typedef struct traceparent_find {
+    const char *value;
+    size_t len;
+    int count;
+} traceparent_find;
+
+static enum MHD_Result traceparent_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          size_t key_size, const char *value, size_t value_size)
+{
+    traceparent_find *f = cls;
+    (void)kind;
+    if (key_size == 11 && !strncasecmp(key, "traceparent", 11)) {
+        f->count++;
+        f->value = value;
+        f->len = value_size;
+    }
+    return MHD_YES;
+}
+
+/* The request's span: the caller's trace when it sent exactly one valid
+ * traceparent (two are invalid, as the spec's test suite has it), else a
+ * new trace. */
+static void trace_in(http_req *r)
+{
+    traceparent_find f = {NULL, 0, 0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, traceparent_header, &f);
+    trace_begin(&r->trace, f.count == 1 ? f.value : NULL, f.len);
+}
+
 static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, const char *url)
 {
     http_req *r = calloc(1, sizeof(*r));
@@ -588,6 +629,7 @@ static http_req *req_new(app *a, struct MHD_Connection *c, const char *method, c
     r->head = strcmp(method, "HEAD") == 0;
     r->slot = metrics_unmatched_slot(a->obs.metrics, method);
     r->start_ns = loop_now_ns();
+    trace_in(r);
     const union MHD_ConnectionInfo *di =
         a->http.admin ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON) : NULL;
     r->admin = di && di->daemon == a->http.admin;
@@ -617,6 +659,9 @@ static void finish(http_req *r)
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
         const char *method = r->log, *path = method + strlen(method) + 1;
+        char trace_id[TRACE_ID_HEX + 1], span_id[TRACE_SPAN_HEX + 1];
+        trace_hex(r->trace.trace_id, TRACE_ID_BYTES, trace_id);
+        trace_hex(r->trace.span_id, TRACE_SPAN_BYTES, span_id);
         access_log_entry e = {
             .wall_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
             .method = method,
@@ -625,6 +670,8 @@ static void finish(http_req *r)
             .status = status,
             .duration_ms = (double)(end - r->start_ns) / 1e6,
             .bytes = r->responded && !r->head ? r->bytes : 0,
+            .trace_id = trace_id,
+            .span_id = span_id,
         };
         access_log_write(a->obs.alog, &e);
     }
@@ -703,12 +750,24 @@ static int intercepted(http_req *r)
     return 0;
 }
 
+/* A CORS preflight from a listed origin to a path that exists (cors.h):
+ * 204 with what the path allows; Allow-Origin and Vary: Origin come in queue(). */
+static void preflight(http_req *r, const char *allow)
+{
+    http_add_header(r, "Access-Control-Allow-Methods", allow);
+    http_add_header(r, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    http_add_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
+    http_add_header(r, "Vary", "Access-Control-Request-Method, Access-Control-Request-Headers");
+    http_respond_static(r, 204, "text/plain", "", 0);
+}
+
 static void dispatch(http_req *r, const char *url, const char *version)
 {
     char allow[64], over[128];
     reqlimits_usage use;
     reqlimits_measure(r->conn, url, version, &use);
     unsigned status = reqlimits_judge(&use, &r->app->cfg, over, sizeof(over));
+    cors_read(r->conn, &r->app->cfg, r->method, &r->cors);
     const router *rt = r->app->router;
     r->route = router_match(rt, r->method, url, allow, sizeof(allow), r->id, sizeof(r->id));
     if (r->route) r->slot = router_index(rt, r->route);
@@ -720,9 +779,12 @@ static void dispatch(http_req *r, const char *url, const char *version)
     if (status) { /* over a request-size limit: no handler sees it */
         if (status == 400) http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         http_respond_detail(r, status, over);
-    } else if ((status = admit_request(r->conn, &r->app->cfg, r->method, url, over,
-                                       sizeof(over)))) { /* admit.h: Host, Fetch Metadata */
+    } else if ((status = admit_request(r->conn, &r->app->cfg, r->method, url, !!r->cors.origin,
+                                       over, sizeof(over)))) { /* admit.h: Host, Fetch Metadata */
+        if (status == 400) r->cors.origin = NULL; /* not a host of ours: not our CORS either */
         http_respond_detail(r, status, over);
+    } else if (r->cors.preflight && !r->route && allow[0]) {
+        preflight(r, allow);
     } else if (r->route && (status = admit_body(r->conn, over, sizeof(over)))) {
         http_add_header(r, "Accept-Post", "application/json");
         http_respond_detail(r, status, over);

@@ -19,6 +19,7 @@
 
 #include "group.h"
 #include "params.h"
+#include "trace.h"
 
 app *http_app(http_req *r);
 /* The state (on this loop) of the handler group whose route matched r. */
@@ -38,6 +39,9 @@ const route *http_route(http_req *r);
 /* The request body received so far (POST/PUT), NUL-terminated. */
 const char *http_body(http_req *r, size_t *len);
 uint64_t http_start_ns(http_req *r);
+/* This request's span (trace.h): the caller's trace from its traceparent
+ * header, or a new one; the answer carries it back as traceparent. */
+const trace_ctx *http_trace(http_req *r);
 /* The client's address (AF_INET or AF_INET6), or NULL when unknown. */
 const struct sockaddr *http_client_addr(http_req *r);
 

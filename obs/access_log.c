@@ -94,21 +94,49 @@ static void json_str(buf *b, const char *str)
     buf_append(b, "\"", 1);
 }
 
-void access_log_format(buf *b, const access_log_entry *e)
+/* "2026-01-02T03:04:05.678Z" */
+static void format_time(buf *b, uint64_t wall_ns)
 {
-    time_t secs = (time_t)(e->wall_ns / 1000000000u);
+    time_t secs = (time_t)(wall_ns / 1000000000u);
     struct tm tm;
     char when[40];
     gmtime_r(&secs, &tm);
     size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof(when) - n, ".%03uZ", (unsigned)(e->wall_ns % 1000000000u / 1000000u));
-    buf_printf(b, "{\"time\":\"%s\",\"method\":", when);
+    snprintf(when + n, sizeof(when) - n, ".%03uZ", (unsigned)(wall_ns % 1000000000u / 1000000u));
+    buf_printf(b, "{\"time\":\"%s\"", when);
+}
+
+/* ,"trace_id":"...","span_id":"..." (hex, from trace.h: nothing to escape) */
+static void format_trace(buf *b, const char *trace_id, const char *span_id)
+{
+    if (!trace_id || !span_id) return;
+    buf_printf(b, ",\"trace_id\":\"%s\",\"span_id\":\"%s\"", trace_id, span_id);
+}
+
+void access_log_format(buf *b, const access_log_entry *e)
+{
+    format_time(b, e->wall_ns);
+    buf_puts(b, ",\"method\":");
     json_str(b, e->method);
     buf_puts(b, ",\"path\":");
     json_str(b, e->path);
     buf_printf(b, ",\"status\":%u,\"duration_ms\":%.3f,\"bytes\":%llu,\"client\":", e->status,
                e->duration_ms, (unsigned long long)e->bytes);
     json_str(b, e->client);
+    format_trace(b, e->trace_id, e->span_id);
+    buf_puts(b, "}\n");
+}
+
+void access_log_format_task(buf *b, const access_log_task *e)
+{
+    format_time(b, e->wall_ns);
+    buf_puts(b, ",\"event\":\"task_run\",\"task\":");
+    json_str(b, e->task);
+    buf_puts(b, ",\"kind\":");
+    json_str(b, e->kind);
+    if (e->attempt) buf_printf(b, ",\"attempt\":%u", e->attempt);
+    format_trace(b, e->trace_id, e->span_id);
+    if (e->trace_id && e->parent_id) buf_printf(b, ",\"parent_id\":\"%s\"", e->parent_id);
     buf_puts(b, "}\n");
 }
 
@@ -232,10 +260,9 @@ static void enqueue(access_log *al, const char *p, size_t len, int force)
     }
 }
 
-void access_log_write(access_log *al, const access_log_entry *e)
+/* Writes (or queues, or drops) the line formatted in al->scratch. */
+static void emit(access_log *al)
 {
-    buf_consume(&al->scratch, al->scratch.len);
-    access_log_format(&al->scratch, e);
     if (al->scratch.oom) {
         al->dropped++;
         buf_free(&al->scratch);
@@ -262,6 +289,20 @@ void access_log_write(access_log *al, const access_log_entry *e)
             al->dropped++;
     }
     update_watch(al);
+}
+
+void access_log_write(access_log *al, const access_log_entry *e)
+{
+    buf_consume(&al->scratch, al->scratch.len);
+    access_log_format(&al->scratch, e);
+    emit(al);
+}
+
+void access_log_write_task(access_log *al, const access_log_task *e)
+{
+    buf_consume(&al->scratch, al->scratch.len);
+    access_log_format_task(&al->scratch, e);
+    emit(al);
 }
 
 uint64_t access_log_lines(const access_log *al)

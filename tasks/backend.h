@@ -20,12 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access_log.h"
 #include "buf.h"
 #include "executor.h"
 #include "loop.h"
 #include "owner.h"
 #include "quota.h"
 #include "task.h"
+#include "trace.h"
 
 enum task_op { TASK_OP_CREATE, TASK_OP_GET, TASK_OP_CANCEL, TASK_OP_LIST };
 
@@ -36,6 +38,7 @@ typedef struct task_request {
     enum task_op op;
     task_spec spec;            /* create */
     task_client client;        /* create: who asks (--max-task-queue-per-client) */
+    trace_ctx trace;           /* create: the request's span; its trace goes with the task */
     char id[TASK_PATH_ID_MAX]; /* get, cancel: as the client wrote it */
     double wait;               /* get: seconds, 0 = answer at once */
     uint64_t limit;            /* list */
@@ -83,6 +86,7 @@ typedef struct task_env {
     double command_timeout_s; /* --redis-timeout (Redis) */
     const char *password;     /* Redis: overrides the URL's when not "" (a secret) */
     task_limits limits;       /* what a task read back from outside must keep */
+    access_log *alog;         /* the owner loop's access log (a task_run line), or NULL */
 } task_env;
 
 typedef struct task_backend task_backend;

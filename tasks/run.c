@@ -4,6 +4,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <time.h>
 
 static void cpu_work(executor_job *j)
 {
@@ -54,4 +55,30 @@ int task_run_cancel(task_run *r)
         return 0;
     }
     return executor_cancel(r->ex_, &r->job);
+}
+
+void task_run_log(access_log *al, const char *id, const task_spec *spec, unsigned attempt,
+                  const trace_ctx *origin)
+{
+    if (!al) return;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    access_log_task e = {
+        .wall_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
+        .task = id,
+        .kind = spec->kind == TASK_IO ? "io" : "cpu",
+        .attempt = attempt,
+    };
+    char trace_id[TRACE_ID_HEX + 1], span_id[TRACE_SPAN_HEX + 1], parent_id[TRACE_SPAN_HEX + 1];
+    if (origin && trace_valid(origin)) {
+        trace_ctx run;
+        trace_child(origin, &run, NULL);
+        trace_hex(run.trace_id, TRACE_ID_BYTES, trace_id);
+        trace_hex(run.span_id, TRACE_SPAN_BYTES, span_id);
+        trace_hex(run.parent_id, TRACE_SPAN_BYTES, parent_id);
+        e.trace_id = trace_id;
+        e.span_id = span_id;
+        e.parent_id = parent_id;
+    }
+    access_log_write_task(al, &e);
 }

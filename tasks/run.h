@@ -15,10 +15,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "access_log.h"
 #include "cpu_heavy.h"
 #include "executor.h"
 #include "loop.h"
 #include "task.h"
+#include "trace.h"
 
 typedef struct task_run task_run;
 
@@ -52,6 +54,15 @@ int task_run_start(task_run *r, loop *l, executor *ex, unsigned channel, const t
  * gets executor_cancel()'s answer (0: it left the queue, -EBUSY: it was
  * running, -EALREADY: it had returned) and done still runs. */
 int task_run_cancel(task_run *r);
+
+/*
+ * Writes the task_run line of task id to al (NULL: none, the access log is
+ * off): its run is a child span of origin, the span of the request that
+ * created it (no trace fields when origin holds no trace). attempt: the
+ * run's number (Redis), or 0. On the runner's loop thread.
+ */
+void task_run_log(access_log *al, const char *id, const task_spec *spec, unsigned attempt,
+                  const trace_ctx *origin);
 
 /* When a CPU job's worker began it (0 while queued). */
 static inline uint64_t task_run_began_ns(task_run *r)

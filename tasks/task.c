@@ -104,6 +104,7 @@ json_t *task_view_json(const task_view *v, const char *public_id)
     if (v->has_started && v->has_finished) json_object_set_new(o, "elapsed", json_real(v->elapsed));
     if (v->attempts) json_object_set_new(o, "attempts", json_integer((json_int_t)v->attempts));
     if (v->runner) json_object_set_new(o, "runner", json_string(v->runner));
+    if (v->trace_id[0]) json_object_set_new(o, "trace_id", json_string(v->trace_id));
     return o;
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "trace.h"
 
 /* 128 bits as 32 lowercase hex characters, plus the NUL. */
 #define TASK_ID_BYTES 16
@@ -46,12 +47,13 @@ typedef struct task_view {
     double finished_at; /* has_finished */
     double elapsed;     /* has_started && has_finished: monotonic start -> finish, seconds */
     int has_started, has_finished;
-    uint64_t sum;          /* done cpu task: cpu_heavy's result */
-    uint64_t iterations;   /* done cpu task: iterations actually run */
-    int error;             /* failed: the negative errno */
-    const char *error_msg; /* failed: the reason as text (instead of error), or NULL */
-    unsigned attempts;     /* runs started (Redis backend), 0 = not shown */
-    const char *runner;    /* the replica that runs or ran it (Redis backend), or NULL */
+    uint64_t sum;                    /* done cpu task: cpu_heavy's result */
+    uint64_t iterations;             /* done cpu task: iterations actually run */
+    int error;                       /* failed: the negative errno */
+    const char *error_msg;           /* failed: the reason as text (instead of error), or NULL */
+    unsigned attempts;               /* runs started (Redis backend), 0 = not shown */
+    const char *runner;              /* the replica that runs or ran it (Redis backend), or NULL */
+    char trace_id[TRACE_ID_HEX + 1]; /* the trace of the request that created it, or "" */
 } task_view;
 
 /* The bounds a task must keep (the flags --max-delay, --max-iterations, --max-ms). */

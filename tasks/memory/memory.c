@@ -21,6 +21,7 @@ typedef struct mem_backend {
     loop *l;
     char replica_id[64];
     size_t per_client; /* --max-task-queue-per-client */
+    access_log *alog;  /* a task_run line per task, or NULL */
 } mem_backend;
 
 typedef struct mem_wait {
@@ -83,7 +84,11 @@ static int mem_create(task_backend *b, const task_request *q, task_wait *tw)
         task_outcome_detail(&tw->out, 500, strerror(-rc));
     } else {
         memcpy(taskstore_owner(t), hash, sizeof(hash)); /* only the hash is kept */
+        *taskstore_trace(t) = q->trace;
         json_t *body = task_json(mb, t);
+        /* it runs from now on (a CPU task waits for a worker), here */
+        task_run_log(mb->alog, json_string_value(json_object_get(body, "id")), &q->spec, 0,
+                     &q->trace);
         snprintf(tw->out.location, sizeof(tw->out.location), "/tasks/%s",
                  json_string_value(json_object_get(body, "id")));
         json_object_set_new(body, "owner_token", json_string(token)); /* shown this once */
@@ -256,6 +261,7 @@ static int mem_open(task_backend **out, const task_env *env)
     mb->l = env->loop;
     snprintf(mb->replica_id, sizeof(mb->replica_id), "%s", env->replica_id);
     mb->per_client = env->max_per_client;
+    mb->alog = env->alog;
     taskstore_limits lim = {env->max_live, env->keep, secs_to_ns(env->ttl_s), env->channel,
                             env->max_per_client};
     int rc = taskstore_new(&mb->ts, env->loop, env->ex, &lim);

@@ -46,6 +46,7 @@ struct task {
     double created_wall;                          /* Unix seconds at created_ns */
     int error;                                    /* failed: negative errno */
     uint8_t owner[TASK_OWNER_HASH_BYTES];         /* SHA-256 of the owner token */
+    trace_ctx trace;                              /* the span of the request that created it */
     task_run run;       /* its work: a timer or an executor job (tasks/run.h) */
     task_client client; /* who created it */
     int counted;        /* a CPU task held in client's quota until its job is back */
@@ -340,6 +341,11 @@ uint8_t *taskstore_owner(task *t)
     return t->owner;
 }
 
+trace_ctx *taskstore_trace(task *t)
+{
+    return &t->trace;
+}
+
 static double usec_round(double s)
 {
     return round(s * 1e6) / 1e6;
@@ -368,6 +374,7 @@ void taskstore_view(taskstore *ts, task *t, task_view *v)
         v->iterations = t->run.out.iterations;
     }
     v->error = t->error;
+    if (trace_valid(&t->trace)) trace_hex(t->trace.trace_id, TRACE_ID_BYTES, v->trace_id);
 }
 
 task *taskstore_newest(taskstore *ts)

@@ -20,6 +20,7 @@
 #include "quota.h"
 #include "run.h"
 #include "task.h"
+#include "trace.h"
 
 typedef struct taskstore taskstore;
 typedef struct task task;
@@ -110,6 +111,10 @@ const char *taskstore_id(const task *t);
 /* The SHA-256 of t's owner token (owner.h): all zero until the caller sets
  * it after taskstore_create(); valid, and writable, while t is in the store. */
 uint8_t *taskstore_owner(task *t);
+
+/* The span of the request that created t (trace.h): all zero until the
+ * caller sets it. */
+trace_ctx *taskstore_trace(task *t);
 
 /* Fills *v with the current state of t. */
 void taskstore_view(taskstore *ts, task *t, task_view *v);

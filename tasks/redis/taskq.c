@@ -50,6 +50,14 @@ static size_t bucket_of(const char *id)
 /* A task's hash as a view. Its spec fields are checked as strictly as a
  * request (task_spec_field): one that fails shows the task failed, with
  * the reason in why[96]. 0, or -1 when it is no task (no status). */
+/* A task's "trace" field (the creating request's traceparent, trace.h) as
+ * its view's trace id; a value that does not parse is left out. */
+static void trace_view(const char *val, task_view *v)
+{
+    trace_ctx t;
+    if (trace_parse(val, strlen(val), &t) == 0) trace_hex(t.trace_id, TRACE_ID_BYTES, v->trace_id);
+}
+
 static int view_from_hash(const redisReply *h, task_view *v, const task_limits *lim, char *why)
 {
     memset(v, 0, sizeof(*v));
@@ -87,6 +95,8 @@ static int view_from_hash(const redisReply *h, task_view *v, const task_limits *
             v->error_msg = val;
         } else if (!strcmp(k, "runner")) {
             v->runner = val;
+        } else if (!strcmp(k, "trace")) {
+            trace_view(val, v);
         } else if (!strcmp(k, "attempts")) {
             v->attempts = (unsigned)strtoul(val, NULL, 10);
         }
@@ -360,14 +370,40 @@ static void fmt_num(char *dst, size_t len, double d)
 }
 
 /* 0 (sent), -EDQUOT (the client holds its share: nothing sent) or -1. */
-static int create_start(taskq *q, tq_op *op, const task_spec *s, const task_client *client)
+/* The spec's fields of a new task's hash, appended to argv at argc (their
+ * text in v[3]); the new argc. */
+static int spec_args(const task_spec *s, const char **argv, int argc, char v[3][32])
+{
+    if (s->kind == TASK_IO) {
+        fmt_num(v[0], sizeof(v[0]), s->delay);
+        argv[argc++] = "delay";
+        argv[argc++] = v[0];
+    } else {
+        snprintf(v[0], sizeof(v[0]), "%lld", (long long)s->n);
+        argv[argc++] = "n";
+        argv[argc++] = v[0];
+        if (s->ms) {
+            snprintf(v[1], sizeof(v[1]), "%llu", (unsigned long long)s->ms);
+            argv[argc++] = "ms";
+            argv[argc++] = v[1];
+        } else {
+            snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)s->iterations);
+            argv[argc++] = "iterations";
+            argv[argc++] = v[2];
+        }
+    }
+    return argc;
+}
+
+static int create_start(taskq *q, tq_op *op, const task_spec *s, const task_client *client,
+                        const trace_ctx *trace)
 {
     uint8_t raw[TASK_ID_BYTES];
     if (task_id_new(raw, op->id) < 0) return -1;
     int rc = s->kind == TASK_CPU ? tq_owned_take(q, op->id, client) : 0;
     if (rc < 0) return rc == -EDQUOT ? rc : -1;
     char now[32], maxlive[24], cap[24], key[sizeof(TQ_KEY_PREFIX) + TASK_ID_LEN];
-    char v1[32], v2[32], v3[32];
+    char v[3][32], tp[TRACEPARENT_LEN + 1];
     tq_now(now, sizeof(now));
     snprintf(maxlive, sizeof(maxlive), "%ld", q->max_live);
     snprintf(cap, sizeof(cap), "%ld", q->keep);
@@ -394,26 +430,15 @@ static int create_start(taskq *q, tq_op *op, const task_spec *s, const task_clie
     task_owner_hex(hash, owner); /* Redis keeps the hash only */
     argv[argc++] = "owner";
     argv[argc++] = owner;
-    task_view v = {.spec = *s, .status = TASK_QUEUED, .created_at = strtod(now, NULL)};
-    if (s->kind == TASK_IO) {
-        fmt_num(v1, sizeof(v1), s->delay);
-        argv[argc++] = "delay";
-        argv[argc++] = v1;
-    } else {
-        snprintf(v1, sizeof(v1), "%lld", (long long)s->n);
-        argv[argc++] = "n";
-        argv[argc++] = v1;
-        if (s->ms) {
-            snprintf(v2, sizeof(v2), "%llu", (unsigned long long)s->ms);
-            argv[argc++] = "ms";
-            argv[argc++] = v2;
-        } else {
-            snprintf(v3, sizeof(v3), "%llu", (unsigned long long)s->iterations);
-            argv[argc++] = "iterations";
-            argv[argc++] = v3;
-        }
+    task_view tv = {.spec = *s, .status = TASK_QUEUED, .created_at = strtod(now, NULL)};
+    argc = spec_args(s, argv, argc, v);
+    if (trace_valid(trace)) { /* the runner, maybe another replica, logs it (taskq_run.c) */
+        trace_format(trace, tp);
+        argv[argc++] = "trace";
+        argv[argc++] = tp;
+        trace_hex(trace->trace_id, TRACE_ID_BYTES, tv.trace_id);
     }
-    op->last = task_view_json(&v, op->id);                            /* the 202 body */
+    op->last = task_view_json(&tv, op->id);                           /* the 202 body */
     json_object_set_new(op->last, "owner_token", json_string(token)); /* shown this once */
     memset(token, 0, sizeof(token));
     if (op_send(op, on_created, argc, argv) == 0) return 0;
@@ -565,7 +590,7 @@ int taskq_start(taskq *q, const task_request *r, task_wait *tw)
     int rc;
     switch (r->op) {
     case TASK_OP_CREATE:
-        rc = create_start(q, op, &r->spec, &r->client);
+        rc = create_start(q, op, &r->spec, &r->client, &r->trace);
         break;
     case TASK_OP_GET:
         memcpy(op->id, r->id, TASK_ID_LEN + 1);
@@ -851,6 +876,7 @@ int taskq_new(taskq **out, const task_env *env)
     q->l = env->loop;
     q->ex = env->ex;
     q->channel = env->channel;
+    q->alog = env->alog;
     q->attempts = env->attempts;
     q->claim_idle_s = env->claim_idle_s;
     q->lim = env->limits;

@@ -174,7 +174,7 @@ const char TQ_LUA_CREATE[] = LUA_POISON
     "return {e, dl}\n";
 
 /* KEYS: task, stream, dead. ARGV: entry, group, consumer, now, max attempts,
- * ttl, channel, id -> {"run", attempt, kind, delay, n, iterations, ms} or
+ * ttl, channel, id -> {"run", attempt, kind, delay, n, iterations, ms, trace} or
  * {"ended"} (acknowledged, nothing to run) or {"failed"} (too many
  * attempts: failed, acknowledged, waiters woken) or {"dead", reason, 1|0}
  * (no task, or not a hash, or no known status at the id: dead-lettered).
@@ -184,7 +184,7 @@ const char TQ_LUA_START[] = LUA_POISON
     "local why = check(ARGV[8])\n"
     "if why then return {'dead', why, dead(KEYS[3], KEYS[2], ARGV[1], why)} end\n"
     "local r = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'kind', 'delay', 'n',\n"
-    "                     'iterations', 'ms', 'runner')\n"
+    "                     'iterations', 'ms', 'runner', 'trace')\n"
     "local function drop()\n"
     "  redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])\n"
     "  redis.call('XDEL', KEYS[2], ARGV[1])\n"
@@ -192,7 +192,8 @@ const char TQ_LUA_START[] = LUA_POISON
     "if r[1] ~= 'queued' and r[1] ~= 'running' then drop() return {'ended'} end\n"
     "local a = tonumber(r[2]) or 0\n"
     "if r[1] == 'running' and r[8] == ARGV[3] then\n"
-    "  return {'run', tostring(a), r[3] or '', r[4] or '', r[5] or '', r[6] or '', r[7] or ''}\n"
+    "  return {'run', tostring(a), r[3] or '', r[4] or '', r[5] or '', r[6] or '', r[7] or '',\n"
+    "          r[9] or ''}\n"
     "end\n"
     "if a >= tonumber(ARGV[5]) then\n"
     "  redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[4], 'error',\n"
@@ -204,7 +205,8 @@ const char TQ_LUA_START[] = LUA_POISON
     "end\n"
     "redis.call('HSET', KEYS[1], 'status', 'running', 'attempts', tostring(a + 1),\n"
     "           'runner', ARGV[3], 'started_at', ARGV[4])\n"
-    "return {'run', tostring(a + 1), r[3] or '', r[4] or '', r[5] or '', r[6] or '', r[7] or ''}\n";
+    "return {'run', tostring(a + 1), r[3] or '', r[4] or '', r[5] or '', r[6] or '', r[7] or '',\n"
+    "        r[9] or ''}\n";
 
 /* KEYS: task, stream, dead. ARGV: entry, group, consumer, attempt, now, ttl,
  * channel, id, dead reason ("" or invalid_task: the record failed

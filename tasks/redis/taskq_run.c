@@ -147,6 +147,7 @@ static void run(tq_job *j)
 {
     j->state = J_RUNNING;
     j->started_ns = loop_now_ns();
+    task_run_log(j->q->alog, j->id, &j->spec, (unsigned)strtoul(j->attempt, NULL, 10), &j->trace);
     submit(j);
 }
 
@@ -205,6 +206,13 @@ static void on_started(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     snprintf(j->attempt, sizeof(j->attempt), "%s", elem(rep, 1));
+    /* the creating request's span, as create_start() wrote it (trace_format):
+     * read back from Redis, so parsed as strictly as a header; one that does
+     * not parse is no trace. Its id field is that span's own id. */
+    if (trace_parse(elem(rep, 7), strlen(elem(rep, 7)), &j->trace) == 0)
+        memcpy(j->trace.span_id, j->trace.parent_id, TRACE_SPAN_BYTES);
+    else
+        memset(&j->trace, 0, sizeof(j->trace));
     /* invalid (reported failed), or a cancel overtook the START reply */
     if (read_spec(j, rep) < 0 || j->cancelled) {
         report(j);

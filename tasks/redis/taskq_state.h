@@ -94,6 +94,7 @@ struct tq_job {
     char attempt[24]; /* the attempt number START gave us, as a string */
     enum { J_STARTING, J_RUNNING, J_FINISHING, J_UNREPORTED } state;
     task_spec spec;
+    trace_ctx trace; /* the creating request's span (from the task's "trace"), or all zero */
     uint64_t started_ns;
     int cancelled;    /* a "cancel" event came for it */
     char invalid[96]; /* not "": its record in Redis fails validation (why); reported failed */
@@ -110,6 +111,7 @@ struct taskq {
     long attempts;           /* --task-attempts */
     double claim_idle_s;     /* --task-claim-idle */
     task_limits lim;         /* a task read back from Redis is checked against these */
+    access_log *alog;        /* a task_run line per job run here, or NULL */
     uint64_t cmd_timeout_ns; /* --redis-timeout: a command's answer is awaited this long */
     timer ping;              /* every cmd_timeout: is Redis still answering? */
     uint64_t ping_sent_ns;   /* a PING is awaited since then (0: none) */

@@ -247,6 +247,22 @@ static const struct {
     {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", "1000001"},
     {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", "0"},
     {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", "3600.5"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "*"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "null"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "app.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "ftp://app.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://app.example/"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://app.example/path"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://App.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "HTTP://app.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://app.example:0"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://app.example:65536"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://*.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://user@app.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://a.example,,http://b.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://a.example, http://b.example"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://a.example,"},
+    {"cors-origin", "IOCPU_CORS_ORIGIN", "http://::1"},
 };
 
 Test(config, redis_urls)
@@ -479,6 +495,31 @@ Test(config, upstream_allow_and_fetch_limits)
     cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
     cr_assert_str_eq(c.upstream_allow, "localhost:9000");
     unsetenv("IOCPU_UPSTREAM_ALLOW");
+}
+
+Test(config, cors_origins)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_str_empty(c.cors_origins, "off by default");
+    streams s;
+    const char *list = "http://app.example:3000,https://docs.example,http://127.0.0.1:8080,"
+                       "http://[::1]:9000";
+    cr_assert_eq(parse(&c, &s, ARGS("--cors-origin", list)), 0, "%s", s.err_text);
+    cr_assert_str_eq(c.cors_origins, list);
+    setenv("IOCPU_CORS_ORIGIN", "https://app.example", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_str_eq(c.cors_origins, "https://app.example");
+    unsetenv("IOCPU_CORS_ORIGIN");
+    char longest[1100] = "http://";
+    memset(longest + 7, 'a', sizeof(longest) - 8);
+    longest[sizeof(longest) - 1] = '\0';
+    for (size_t i = 60; i < sizeof(longest) - 8; i += 61)
+        longest[i] = '.';
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--cors-origin", longest)), -1, "longer than the field");
+    cr_assert_str_empty(c.cors_origins);
 }
 
 Test(config, long_host_is_rejected)

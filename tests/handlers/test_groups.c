@@ -56,8 +56,8 @@ Test(groups, every_group_is_named_and_routed_with_paired_hooks)
 
 Test(groups, the_documented_groups_in_route_table_order)
 {
-    static const char *const order[] = {"ops",   "ui",  "io",    "iowait",
-                                        "fetch", "cpu", "tasks", "shaping"};
+    static const char *const order[] = {"ops",   "version", "ui",    "io",     "iowait",
+                                        "fetch", "cpu",     "tasks", "shaping"};
     const http_groups *g = handlers_all();
     size_t n = sizeof(order) / sizeof(order[0]);
     cr_assert_eq(g->n, n);
@@ -71,6 +71,7 @@ Test(groups, the_documented_groups_in_route_table_order)
     cr_assert_eq(find_group("cpu"), &cpu_group);
     cr_assert_eq(find_group("fetch"), &fetch_group);
     cr_assert_eq(find_group("shaping"), &shaping_group);
+    cr_assert_eq(find_group("version"), &version_group);
 }
 
 /* The fetch group: its per-loop multi handle arms nothing until a fetch

@@ -273,8 +273,17 @@ static void setup(void)
     g_redis_timeout = 3;
 }
 
+/* A child replica a test started, killed here too when an assertion ended
+ * the test before it did. */
+static pid_t g_child_pid;
+
 static void teardown(void)
 {
+    if (g_child_pid > 0) {
+        kill(g_child_pid, SIGKILL);
+        waitpid(g_child_pid, NULL, 0);
+        g_child_pid = 0;
+    }
     redis_cleanup(&rd);
 }
 
@@ -1333,6 +1342,107 @@ Test(redis_tasks, a_forwarded_wait_ends_on_loop_0_when_its_client_leaves)
     cr_assert_eq(metric_becomes(&a, "iocpu_http_requests_in_flight", 1, 10), 1);
     json_t *j = get_task(&a, id, 0);
     cr_assert_str_eq(str(j, "status"), "running", "the task itself is not touched");
+    json_decref(j);
+    ts_stop(&a);
+}
+
+/* The line of the access log in path[] whose "event" is event and "task" id;
+ * NULL when there is none (caller frees). */
+static json_t *log_line(const char *path, const char *event, const char *id)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[2048];
+    json_t *found = NULL;
+    while (!found && fgets(line, sizeof(line), f)) {
+        json_t *o = json_loads(line, 0, NULL);
+        if (o && !strcmp(str(o, "event"), event) && !strcmp(str(o, "task"), id))
+            found = o;
+        else
+            json_decref(o);
+    }
+    fclose(f);
+    return found;
+}
+
+/* A task created on A with a traceparent runs on B (a replica of its own,
+ * with --access-log; A's only worker is busy): B's task_run line carries
+ * the caller's trace id, and as its parent the span A answered with. The
+ * task shows the trace id on every replica. */
+Test(redis_tasks, a_task_run_elsewhere_logs_the_request_s_trace)
+{
+    char path[] = "/tmp/iocpu-trace-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO); /* the child's stdout: its access log */
+    child b;
+    child_start(&b, "b", "--access-log");
+    g_child_pid = b.pid;
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    test_server a;
+    replica(&a, "a");
+    http_async blocker;
+    http_get_async(&blocker, &a, "/cpu/executor?ms=3000");
+    wait_loop_state(&a, "executor.busy", 1, 10);
+
+    const char *trace = "0af7651916cd43dd8448eb211c80319c";
+    http_res res;
+    http_do_hdr(&a, "POST", "/tasks", "{\"kind\":\"cpu\",\"n\":7,\"iterations\":1000}",
+                "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", &res);
+    cr_assert_eq(res.status, 202, "%s", res.body);
+    char tp[64], id[40];
+    cr_assert_eq(http_header(&res, "traceparent", tp, sizeof(tp)), 0);
+    cr_assert_eq(strlen(tp), 55, "%s", tp);
+    cr_assert_eq(strncmp(tp + 3, trace, 32), 0, "the caller's trace: %s", tp);
+    cr_assert_str_eq(str(res.json, "trace_id"), trace);
+    snprintf(id, sizeof(id), "%s", str(res.json, "id"));
+    char span[17];
+    snprintf(span, sizeof(span), "%.16s", tp + 36); /* A's span of the request */
+    http_res_free(&res);
+
+    json_t *j = get_task(&b.t, id, 20);
+    cr_assert_str_eq(str(j, "status"), "done");
+    cr_assert_eq(strncmp(str(j, "runner"), "b-", 2), 0, "ran on %s", str(j, "runner"));
+    cr_assert_str_eq(str(j, "trace_id"), trace, "B reads the trace back from Redis");
+    json_decref(j);
+    json_t *line = log_line(path, "task_run", id);
+    cr_assert_not_null(line, "B logged no task_run line for %s", id);
+    cr_assert_str_eq(str(line, "trace_id"), trace);
+    cr_assert_str_eq(str(line, "parent_id"), span, "its parent is A's span of the POST (%s)", tp);
+    cr_assert_eq(strlen(str(line, "span_id")), 16);
+    cr_assert_str_neq(str(line, "span_id"), span, "the run is a span of its own");
+    cr_assert_eq(json_integer_value(json_object_get(line, "attempt")), 1);
+    cr_assert_str_eq(str(line, "kind"), "cpu");
+    json_decref(line);
+
+    http_join(&blocker);
+    http_res_free(&blocker.res);
+    kill(b.pid, SIGTERM);
+    child_wait(&b);
+    g_child_pid = 0;
+    ts_stop(&a);
+    unlink(path);
+}
+
+/* A trace that does not parse, written into Redis by anyone, is no trace:
+ * the task runs and shows none. */
+Test(redis_tasks, a_bad_trace_read_back_from_redis_is_ignored)
+{
+    test_server a;
+    replica(&a, "a");
+    char id[40];
+    create(&a, "{\"kind\":\"io\",\"delay\":5}", id);
+    char args[160];
+    snprintf(args, sizeof(args),
+             "HSET iocpu:task:%s trace 00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+             id);
+    redis_cli(args);
+    json_t *j = get_task(&a, id, 0);
+    cr_assert_str_eq(str(j, "trace_id"), "", "an uppercase trace id is invalid");
     json_decref(j);
     ts_stop(&a);
 }
