@@ -71,6 +71,14 @@ int fetch_xfer_init(fetch_xfer *x, fetch_target *t, const fetch_limits *lim)
     return 0;
 }
 
+int fetch_xfer_add_header(fetch_xfer *x, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(x->headers, line);
+    if (!l) return -1;
+    x->headers = l;
+    return curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers) == CURLE_OK ? 0 : -1;
+}
+
 void fetch_xfer_perform(fetch_xfer *x)
 {
     x->result = curl_easy_perform(x->easy);
@@ -161,7 +169,9 @@ void fetch_xfer_cleanup(fetch_xfer *x)
     if (x->multi_ && x->detach_) x->detach_(x);
     if (x->easy) curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->resolve);
+    curl_slist_free_all(x->headers);
     fetch_target_free(&x->target);
     x->easy = NULL;
     x->resolve = NULL;
+    x->headers = NULL;
 }

@@ -51,6 +51,7 @@ struct fetch_xfer {
     CURL *easy;
     fetch_target target;
     struct curl_slist *resolve;
+    struct curl_slist *headers; /* sent with the request (fetch_xfer_add_header) */
     curl_off_t bytes, max_bytes;
     int refused; /* set by the socket check */
     CURLcode result;
@@ -67,6 +68,9 @@ struct fetch_xfer {
 /* Sets up x for t (taken over: x frees it) under lim. 0, or -1 (out of
  * memory; x is cleaned up). */
 int fetch_xfer_init(fetch_xfer *x, fetch_target *t, const fetch_limits *lim);
+/* Sends the header line ("Name: value") with the request (a trace's
+ * traceparent). 0, or -1 (out of memory). Before the transfer starts. */
+int fetch_xfer_add_header(fetch_xfer *x, const char *line);
 /* Runs the transfer on the calling thread until it ends (it blocks). */
 void fetch_xfer_perform(fetch_xfer *x);
 /* The same on a thread that must be able to give up (an IO pool thread): the

@@ -323,11 +323,18 @@ static int start_call(fcall *c, fetch_target *t)
     }
     for (size_t i = 0; i < c->n; i++)
         c->slots[i].held = 1;
-    for (size_t i = 0; i < c->n; i++)
-        if (fetch_xfer_init(&c->slots[i].x, &t[i], &lim) < 0) {
+    for (size_t i = 0; i < c->n; i++) {
+        /* each fetch a child span of this request's trace (obs/trace.h) */
+        char line[sizeof("traceparent: ") + TRACEPARENT_LEN];
+        trace_ctx child;
+        memcpy(line, "traceparent: ", sizeof("traceparent: "));
+        trace_child(http_trace(c->r), &child, line + sizeof("traceparent: ") - 1);
+        if (fetch_xfer_init(&c->slots[i].x, &t[i], &lim) < 0 ||
+            fetch_xfer_add_header(&c->slots[i].x, line) < 0) {
             http_respond_detail(c->r, 500, "out of memory");
             return -1;
         }
+    }
     if (c->mode != MODE_LOOP) return 0;
     for (size_t i = 0; i < c->n; i++) {
         if (fetch_multi_add(st->multi, &c->slots[i].x, on_done, &c->slots[i]) < 0) {

@@ -488,3 +488,41 @@ Test(http_fetch, redirect_is_not_followed)
     upstream_stop(&redir);
     upstream_stop(&other);
 }
+
+/* The upstream gets the request's trace: same trace id, a new span whose
+ * parent is the request's span (the span our answer's traceparent names),
+ * one new span per fetch of a gather. */
+Test(http_fetch, the_upstream_gets_a_child_of_the_requests_trace)
+{
+    upstream up = {.body_len = 3};
+    upstream_start(&up, "127.0.0.1", 0, UP_RESPOND);
+    char list[64], url[96], path[512], got[128], answered[128];
+    snprintf(list, sizeof(list), "127.0.0.1:%u", up.port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", up.port);
+    start(list);
+    const char *trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    http_res r;
+    snprintf(path, sizeof(path), "/io/fetch?url=http://127.0.0.1:%u/x&mode=loop", up.port);
+    cr_assert_eq(http_do_hdr(&ts, NULL, path, NULL,
+                             "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                             &r),
+                 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(http_header(&r, "traceparent", answered, sizeof(answered)), 0);
+    http_res_free(&r);
+    cr_assert_eq(upstream_last_header(&up, "traceparent", got, sizeof(got)), 0,
+                 "the upstream got no traceparent");
+    cr_assert_eq(strlen(got), 55, "%s", got);
+    cr_assert(!strncmp(got, "00-", 3) && !strncmp(got + 3, trace, 32), "another trace: %s", got);
+    cr_assert(strncmp(got + 36, answered + 36, 16), "the fetch has its own span: %s", got);
+    cr_assert(strncmp(got + 36, "00f067aa0ba902b7", 16), "not the caller's span: %s", got);
+    cr_assert_str_eq(got + 53, "01", "the caller's flags: %s", got);
+    /* without a traceparent the request starts a trace, and the fetch joins it */
+    fetch(url, "&mode=threadpool", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(http_header(&r, "traceparent", answered, sizeof(answered)), 0);
+    http_res_free(&r);
+    cr_assert_eq(upstream_last_header(&up, "traceparent", got, sizeof(got)), 0);
+    cr_assert(!strncmp(got, answered, 36), "the fetch %s, the answer %s", got, answered);
+    upstream_stop(&up);
+}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +72,12 @@ static int on_readable(upstream *u, conn *c)
     memcpy(c->req + c->len, tmp, take);
     c->len += take;
     c->req[c->len] = '\0';
-    if (!c->due && !c->answered && strstr(c->req, "\r\n\r\n")) c->due = now_secs() + u->delay;
+    if (!c->due && !c->answered && strstr(c->req, "\r\n\r\n")) {
+        c->due = now_secs() + u->delay;
+        pthread_mutex_lock(&u->mu);
+        snprintf(u->last_head, sizeof(u->last_head), "%s", c->req);
+        pthread_mutex_unlock(&u->mu);
+    }
     return 0;
 }
 
@@ -127,6 +133,8 @@ void upstream_start(upstream *u, const char *addr, uint16_t port, enum upstream_
     u->mode = mode;
     atomic_store(&u->accepts, 0);
     atomic_store(&u->closes, 0);
+    pthread_mutex_init(&u->mu, NULL);
+    u->last_head[0] = '\0';
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     cr_assert_eq(inet_pton(AF_INET, addr, &sa.sin_addr), 1);
     u->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -140,6 +148,25 @@ void upstream_start(upstream *u, const char *addr, uint16_t port, enum upstream_
     u->port = ntohs(sa.sin_port);
     cr_assert_eq(pipe(u->stop_pipe), 0);
     cr_assert_eq(pthread_create(&u->thread, NULL, serve, u), 0);
+}
+
+int upstream_last_header(upstream *u, const char *name, char *out, size_t outlen)
+{
+    int rc = -1;
+    size_t n = strlen(name);
+    pthread_mutex_lock(&u->mu);
+    for (const char *l = strstr(u->last_head, "\r\n"); l && l[2] != '\r';
+         l = strstr(l + 2, "\r\n")) {
+        if (strncasecmp(l + 2, name, n) || l[2 + n] != ':') continue;
+        const char *v = l + 3 + n, *end = strstr(v, "\r\n");
+        while (*v == ' ')
+            v++;
+        snprintf(out, outlen, "%.*s", (int)(end - v), v);
+        rc = 0;
+        break;
+    }
+    pthread_mutex_unlock(&u->mu);
+    return rc;
 }
 
 void upstream_stop(upstream *u)

@@ -27,6 +27,8 @@ typedef struct upstream {
     const char *location;
     uint16_t port;
     atomic_int accepts, closes;
+    pthread_mutex_t mu;   /* guards last_head */
+    char last_head[2048]; /* the last request head it read (cut at 2047 bytes) */
     int fd, stop_pipe[2];
     pthread_t thread;
 } upstream;
@@ -35,6 +37,9 @@ typedef struct upstream {
  * when it cannot. */
 void upstream_start(upstream *u, const char *addr, uint16_t port, enum upstream_mode mode);
 void upstream_stop(upstream *u);
+/* Copies the value of header name (case-insensitive) in the last request head
+ * into out; 0, or -1 when absent. */
+int upstream_last_header(upstream *u, const char *name, char *out, size_t outlen);
 /* Polls until u->closes reaches want or secs pass; returns it. */
 int upstream_closes_within(upstream *u, int want, double secs);
 
