@@ -3,9 +3,10 @@
  *
  * The version, commit and build type come from the build
  * (cmake/buildinfo.cmake); the libraries' versions are asked at run time
- * where the library can say (libmicrohttpd, jansson), else taken from the
+ * where the library can say (libmicrohttpd, jansson, libcurl), else taken from the
  * headers it was built against (hiredis). Runs on the loop thread.
  */
+#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -19,9 +20,8 @@ extern const char iocpu_build_version[];
 extern const char iocpu_build_commit[];
 extern const char iocpu_build_type[];
 
-/* One entry per library linked into the binary. A library added later
- * (libcurl, say) is one more json_object_set_new line here, and its
- * property in the VersionInfo schema of docs/openapi.json. */
+/* One entry per library linked into the binary (and one property each in
+ * the VersionInfo schema of docs/openapi.json). */
 static json_t *libraries(void)
 {
     char hiredis[32];
@@ -30,6 +30,7 @@ static json_t *libraries(void)
     json_object_set_new(o, "libmicrohttpd", json_string(MHD_get_version()));
     json_object_set_new(o, "jansson", json_string(jansson_version_str()));
     json_object_set_new(o, "hiredis", json_string(hiredis));
+    json_object_set_new(o, "libcurl", json_string(curl_version_info(CURLVERSION_NOW)->version));
     return o;
 }
 

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <microhttpd.h>
 #include <regex.h>
@@ -58,6 +59,7 @@ Test(http_version, version_names_the_build_and_the_libraries)
     char hiredis[32];
     snprintf(hiredis, sizeof(hiredis), "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
     cr_assert_str_eq(str(libs, "hiredis"), hiredis);
+    cr_assert_str_eq(str(libs, "libcurl"), curl_version_info(CURLVERSION_NOW)->version);
     http_res_free(&r);
 }
 
