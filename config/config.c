@@ -36,6 +36,10 @@ static const opt OPTS[] = {
      "executor threads (default: number of cores)"},
     {"queue", "IOCPU_QUEUE", T_LONG, OFF(queue), 1, 1000000,
      "executor queue bound; beyond it 503 (1024)"},
+    {"io-threads", "IOCPU_IO_THREADS", T_LONG, OFF(io_threads), 1, 4096,
+     "IO threads for blocking calls (/io/threadpool), apart from the executor (40, as anyio)"},
+    {"io-queue", "IOCPU_IO_QUEUE", T_LONG, OFF(io_queue), 1, 1000000,
+     "blocking calls waiting for an IO thread; beyond it 503 (4096)"},
     {"max-delay", "IOCPU_MAX_DELAY", T_DOUBLE, OFF(max_delay), 0, 86400,
      "max seconds for delay/timeout/after/wait (60)"},
     {"max-list", "IOCPU_MAX_LIST", T_LONG, OFF(max_list), 1, 10000,
@@ -129,6 +133,8 @@ void config_defaults(config *c)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->workers = cores > 0 ? cores : 1;
     c->queue = 1024;
+    c->io_threads = 40;
+    c->io_queue = 4096;
     c->max_delay = 60;
     c->max_list = 100;
     c->max_iterations = 5000000000LL;

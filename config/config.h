@@ -13,6 +13,8 @@ typedef struct config {
     long port;        /* 0 = pick a free port */
     long workers;     /* executor threads */
     long queue;       /* executor queue bound */
+    long io_threads;  /* IO thread pool (blocking calls), apart from the executor */
+    long io_queue;    /* its queue bound */
     double max_delay; /* seconds: delay, timeout, after, wait */
     long max_list;    /* items in a list parameter */
     long long max_iterations;

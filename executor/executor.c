@@ -61,6 +61,7 @@ struct executor {
     uint64_t submitted, completed, rejected, cancelled;
     int stopping;
     int nice_delta;
+    char prefix[16];            /* thread names: prefix + index (15 bytes kept) */
     executor_observer observer; /* set before jobs flow; read on done() threads */
     void *observer_arg;
     pthread_t *threads;
@@ -130,11 +131,12 @@ static void *worker_main(void *p)
 {
     worker_arg *a = p;
     executor *ex = a->ex;
-    char name[16];
+    char name[32];
     if (ex->nice_delta)
         setpriority(PRIO_PROCESS, (id_t)gettid(), getpriority(PRIO_PROCESS, 0) + ex->nice_delta);
     /* named only once reniced, so a thread listed by name has its final priority */
-    snprintf(name, sizeof(name), "iocpu-worker%d", a->index);
+    snprintf(name, sizeof(name), "%s%d", ex->prefix, a->index);
+    name[15] = '\0'; /* what the kernel keeps */
     pthread_setname_np(pthread_self(), name);
 
     pthread_mutex_lock(&ex->mu);
@@ -183,10 +185,17 @@ static void close_channels(executor *ex)
 int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int nice_delta,
                           size_t channels)
 {
+    return executor_new_named(out, "iocpu-worker", workers, queue_cap, nice_delta, channels);
+}
+
+int executor_new_named(executor **out, const char *prefix, size_t workers, size_t queue_cap,
+                       int nice_delta, size_t channels)
+{
     int err;
     if (workers < 1 || queue_cap < 1 || channels < 1) return -EINVAL;
     executor *ex = calloc(1, sizeof(*ex));
     if (!ex) return -ENOMEM;
+    snprintf(ex->prefix, sizeof(ex->prefix), "%s", prefix);
     list_init(&ex->queue);
     list_init(&ex->bg_queue);
     ex->queue_cap = ex->bg_queue_cap = queue_cap;

@@ -74,6 +74,15 @@ int executor_new_channels(executor **out, size_t workers, size_t queue_cap, int 
                           size_t channels);
 
 /*
+ * Like executor_new_channels(), with the threads named `<prefix><index>`
+ * (at most 15 bytes are kept, as the kernel does) instead of
+ * "iocpu-worker<index>": a second pool (the IO threads) tells itself apart
+ * in top -H and /proc.
+ */
+int executor_new_named(executor **out, const char *prefix, size_t workers, size_t queue_cap,
+                       int nice_delta, size_t channels);
+
+/*
  * Cancels every queued job, asks running ones to stop, joins every worker and
  * then runs every pending done() of every channel on the calling thread (so
  * the threads that drained the channels must have stopped by then).

@@ -14,6 +14,7 @@
  *   - `draining`: atomic, any thread or a signal handler sets it;
  *   - shared by every loop and thread-safe or read-only once the loops run:
  *     `ex` (executor.h; this loop's jobs name completion channel `index`),
+ *     `io` (the IO thread pool, a second executor: iopool.h; the same),
  *     `cfg`, `router`, `groups`, `obs.board`, `mailboxes` (another loop is
  *     reached only by posting a mail to its mailbox: app_post()).
  */
@@ -96,6 +97,7 @@ struct app {
     void **group_state; /* this loop's state of groups.v[i], by index */
     /* shared by every loop (see above) */
     executor *ex;
+    executor *io; /* the IO thread pool (iopool.h); its channel `index` is this loop's */
     const router *router;
     http_groups groups;
     mailbox *const *mailboxes; /* every loop's mailbox, by index: post only */

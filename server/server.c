@@ -18,7 +18,8 @@
  * (--max-body-buffer / N, at least one 64 KiB body). Shared by all lanes:
  *   - the executor: one pool of workers, one completion channel per lane (a
  *     job carries its lane's index as its channel, so its done() runs on the
- *     lane that submitted it; executor.h);
+ *     lane that submitted it; executor.h); the IO thread pool likewise (a
+ *     second executor, --io-threads; http/iopool.h);
  *   - the router, the handler groups and each group's shared state
  *     (http/group.h; what a group owns on lane 0, like the task backend, is
  *     reached from other lanes through mailboxes: app_post());
@@ -63,6 +64,7 @@
 #include "app_stats.h"
 #include "http.h"
 #include "http_conn.h"
+#include "iopool.h"
 #include "listen.h"
 #include "lograte.h"
 #include "router.h"
@@ -86,12 +88,14 @@ typedef struct lane {
     int drain_started;    /* lane thread: its drain is under way */
     timer grace_timer;    /* drain deadline, then the final cut-off */
     loop_watcher ex_w;    /* this lane's executor completion channel */
+    loop_watcher io_w;    /* and its IO pool's */
     lograte mhd_log_rate; /* lane thread: its daemon's messages, rate-limited */
 } lane;
 
 struct server {
     config cfg;
     executor *ex;
+    executor *io; /* the IO thread pool (http/iopool.h) */
     http_groups groups;
     void **shared; /* each group's server-wide state, by index */
     router *router;
@@ -185,6 +189,13 @@ static void on_executor_done(loop_watcher *w, uint32_t events)
     lane *ln = w->data;
     (void)events;
     executor_channel_run_done(ln->s->ex, ln->a.index);
+}
+
+static void on_io_done(loop_watcher *w, uint32_t events)
+{
+    lane *ln = w->data;
+    (void)events;
+    executor_channel_run_done(ln->s->io, ln->a.index);
 }
 
 static void on_lag_sample(void *arg, uint64_t lag_ns)
@@ -384,6 +395,7 @@ static void lane_identity(lane *ln, server *s, unsigned index)
     snprintf(a->index_text, sizeof(a->index_text), "%u", index);
     a->nloops = s->nloops;
     a->ex = s->ex;
+    a->io = s->io;
     a->router = s->router;
     a->groups = s->groups;
     a->mailboxes = s->mailboxes;
@@ -426,6 +438,9 @@ static int lane_new(server *s, unsigned index, lane **out)
     ln->ex_w.fd = executor_channel_fd(s->ex, index);
     ln->ex_w.cb = on_executor_done;
     ln->ex_w.data = ln;
+    ln->io_w.fd = executor_channel_fd(s->io, index);
+    ln->io_w.cb = on_io_done;
+    ln->io_w.data = ln;
     a->http.mhd_w.cb = on_mhd_ready;
     *out = ln;
     return lane_groups_init(ln); /* on failure server_free() frees the lane */
@@ -443,7 +458,8 @@ static int lane_listen(lane *ln, uint16_t port)
     int err = start_daemon(ln, port);
     if (err < 0) return err;
     if ((err = loop_watch(a->loop, &a->http.mhd_w, EPOLLIN)) < 0 ||
-        (err = loop_watch(a->loop, &ln->ex_w, EPOLLIN)) < 0)
+        (err = loop_watch(a->loop, &ln->ex_w, EPOLLIN)) < 0 ||
+        (err = loop_watch(a->loop, &ln->io_w, EPOLLIN)) < 0)
         return err;
     if (a->index == 0 && a->cfg.admin_port && (err = start_admin(ln)) < 0) return err;
     loop_hooks hooks = {mhd_max_wait, mhd_after_poll, ln};
@@ -485,6 +501,10 @@ static int server_shared_new(server *s)
                                      (int)cfg->worker_nice, s->nloops)) < 0)
         return err;
     executor_set_observer(s->ex, on_job_back, s);
+    /* the IO threads block rather than compute: the loops' own priority */
+    if ((err = executor_new_named(&s->io, IOPOOL_THREAD_PREFIX, (size_t)cfg->io_threads,
+                                  (size_t)cfg->io_queue, 0, s->nloops)) < 0)
+        return err;
     executor_set_reserve(s->ex, (size_t)cfg->queue - task_part(cfg->queue, cfg->task_share),
                          (size_t)cfg->workers - task_part(cfg->workers, cfg->task_share));
     return 0;
@@ -634,6 +654,7 @@ void server_free(server *s)
         if (s->lanes[i]) lane_close(s->lanes[i]);
     if (s->lanes) lanes_groups_close(s);
     executor_free(s->ex); /* joins workers, then runs the last done() callbacks */
+    executor_free(s->io); /* the same for the IO threads */
     for (size_t i = s->nloops; s->lanes && i-- > 0;) /* lane 0, which owns most, last */
         lane_free(s->lanes[i]);
     for (size_t i = 0; s->shared && i < s->groups.n; i++)

@@ -678,6 +678,46 @@ Test(config, fair_share_and_admin_listener)
         cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
 }
 
+Test(config, io_pool)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.io_threads, 40, "anyio's default limiter");
+    cr_assert_eq(c.io_queue, 4096);
+    streams s;
+    setenv("IOCPU_IO_THREADS", "8", 1);
+    setenv("IOCPU_IO_QUEUE", "16", 1);
+    cr_assert_eq(parse(&c, &s, ARGS("--io-queue", "32")), 0, "%s", s.err_text);
+    cr_assert_eq(c.io_threads, 8);
+    cr_assert_eq(c.io_queue, 32, "the flag wins over the environment");
+    unsetenv("IOCPU_IO_THREADS");
+    unsetenv("IOCPU_IO_QUEUE");
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--io-threads", "4096", "--io-queue", "1")), 0, "%s",
+                 s.err_text);
+    cr_assert_eq(c.io_threads, 4096);
+    cr_assert_eq(c.io_queue, 1);
+    static const char *const bad[][2] = {
+        {"--io-threads", "0"},  {"--io-threads", "4097"},  {"--io-threads", "-1"},
+        {"--io-threads", "4x"}, {"--io-threads", ""},      {"--io-threads", "1e2"},
+        {"--io-queue", "0"},    {"--io-queue", "1000001"}, {"--io-queue", "8.5"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config_defaults(&c);
+        cr_assert_eq(parse(&c, &s, ARGS(bad[i][0], bad[i][1])), -1, "%s '%s' accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
+    }
+    setenv("IOCPU_IO_THREADS", "0", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), -1, "IOCPU_IO_THREADS=0 accepted");
+    unsetenv("IOCPU_IO_THREADS");
+    cr_assert_eq(parse(&c, &s, ARGS("--help")), 1);
+    const char *names[] = {"--io-threads", "IOCPU_IO_THREADS", "--io-queue", "IOCPU_IO_QUEUE"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+}
+
 Test(config, stream_limits)
 {
     config c;
