@@ -12,9 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faults.h"
+#include "allow.h"
 #include "hostallow.h"
 #include "numparse.h"
 #include "redisurl.h"
+#include "shape.h"
 
 #define IOCPU_VERSION "0.1.0"
 
@@ -122,6 +125,23 @@ static const opt OPTS[] = {
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", T_STR, OFF(allowed_hosts), 0, 0,
      "Host header patterns served, comma-separated: name, address, *.domain, or * for any; "
      "others get 400 (loopback names and addresses when --host is loopback, else any)"},
+    {"max-payload-bytes", "IOCPU_MAX_PAYLOAD_BYTES", T_LONG, OFF(max_payload_bytes), 0, 67108864,
+     "bytes of padding an IO endpoint's size= may ask for (1048576)"},
+    {"inject-error", "IOCPU_INJECT_ERROR", T_STR, OFF(inject_error), 0, 0,
+     "RATE[:CODE]: answer that share of the work endpoints' requests (/io, /cpu, /tasks, "
+     "/status) with CODE, 400-599 (503); off by default"},
+    {"inject-delay", "IOCPU_INJECT_DELAY", T_STR, OFF(inject_delay), 0, 0,
+     "DIST:PARAM=V[,PARAM=V], e.g. exponential:mean=0.05: delay every work endpoint's request "
+     "by a draw, inside [0, --max-delay]; off by default"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", T_STR, OFF(upstream_allow), 0, 0,
+     "host:port entries /io/fetch may connect to, comma-separated: name, IPv4 or [IPv6] address "
+     "(default: this server itself, 127.0.0.1, [::1] and localhost at --port)"},
+    {"fetch-max-bytes", "IOCPU_FETCH_MAX_BYTES", T_LONG, OFF(fetch_max_bytes), 1, 1073741824,
+     "response body bytes one fetch may receive; beyond it 502 (1048576)"},
+    {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", T_LONG, OFF(fetch_max_inflight), 1, 1000000,
+     "outbound fetches in progress at once; beyond it 503 (1024)"},
+    {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", T_DOUBLE, OFF(fetch_connect_timeout),
+     0.001, 3600, "seconds an outbound fetch may take to connect; then 504 (3)"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -164,6 +184,10 @@ void config_defaults(config *c)
     strcpy(c->admin_host, "127.0.0.1");
     c->stream_buffer_bytes = 65536;
     c->stream_write_timeout = 30;
+    c->max_payload_bytes = 1L << 20;
+    c->fetch_max_bytes = 1048576;
+    c->fetch_max_inflight = 1024;
+    c->fetch_connect_timeout = 3;
 }
 
 /* A replica id is a DNS label (RFC 1123, like a pod name): 1 to 63 of
@@ -186,12 +210,52 @@ static int address_ok(const char *v)
            inet_pton(AF_INET6, v, a) == 1;
 }
 
+/* --inject-error RATE[:CODE] (faults.h): also keeps the parsed rate and code. */
+static int inject_error_ok(config *c, const char *v)
+{
+    char msg[96];
+    return strlen(v) < sizeof(c->inject_error) &&
+           faults_parse_rate(v, &c->inject_rate, &c->inject_code, msg, sizeof(msg)) == 0;
+}
+
+/* --inject-delay DIST (shape.h), checked against the largest --max-delay here
+ * and against the one given once every flag is read (config_parse). */
+static int inject_delay_ok(const config *c, const char *v)
+{
+    char msg[256];
+    shape s;
+    return strlen(v) < sizeof(c->inject_delay) && shape_parse(v, 86400, &s, msg, sizeof(msg)) == 0;
+}
+
 /* "memory" or a Redis URL (redisurl.h). */
 static int tasks_backend_ok(const char *v)
 {
     redis_url u;
     return strlen(v) < sizeof(((config *)0)->tasks_backend) &&
            (!strcmp(v, "memory") || redis_url_parse(v, &u) == 0);
+}
+
+/* Why an --inject-* value was refused, after the refusal's first words. */
+static void inject_hint(const opt *o, const char *v, FILE *err)
+{
+    char msg[256] = "too long";
+    double rate;
+    unsigned code;
+    shape s;
+    if (o->off == OFF(inject_error) && strlen(v) < sizeof(((config *)0)->inject_error))
+        faults_parse_rate(v, &rate, &code, msg, sizeof(msg));
+    else if (o->off == OFF(inject_delay) && strlen(v) < sizeof(((config *)0)->inject_delay))
+        shape_parse(v, 86400, &s, msg, sizeof(msg));
+    else if (o->off != OFF(inject_error) && o->off != OFF(inject_delay))
+        return;
+    fprintf(err, ": %s", msg);
+}
+
+/* host:port entries (fetch/allow.h), syntax only: names resolve at startup. */
+static int upstream_allow_ok(const char *v)
+{
+    fetch_allow al;
+    return strlen(v) < sizeof(((config *)0)->upstream_allow) && fetch_allow_parse(v, &al) == 0;
 }
 
 static int set_value(config *c, const opt *o, const char *v, const char *src, FILE *err)
@@ -204,9 +268,12 @@ static int set_value(config *c, const opt *o, const char *v, const char *src, FI
         if (o->off == OFF(replica_id)      ? !replica_id_ok(v)
             : o->off == OFF(tasks_backend) ? !tasks_backend_ok(v)
             : o->off == OFF(admin_host)    ? !address_ok(v)
+            : o->off == OFF(inject_error)  ? !inject_error_ok(c, v)
+            : o->off == OFF(inject_delay)  ? !inject_delay_ok(c, v)
             : o->off == OFF(allowed_hosts)
                 ? strlen(v) >= sizeof(c->allowed_hosts) || !hostallow_list_ok(v)
-                : !*v || strlen(v) >= sizeof(c->host))
+            : o->off == OFF(upstream_allow) ? !upstream_allow_ok(v)
+                                            : !*v || strlen(v) >= sizeof(c->host))
             goto bad;
         strcpy(field, v);
         return 0;
@@ -242,6 +309,7 @@ bad:
     fprintf(err, "iocpu: invalid value '%s' for %s%s", v, src, o->flag);
     if (o->type != T_STR && o->type != T_FLAG)
         fprintf(err, " (expected a number in [%g, %g])", o->lo, o->hi);
+    inject_hint(o, v, err);
     fputc('\n', err);
     return -1;
 }
@@ -375,6 +443,18 @@ static int refuse_admin_token_flag(int argc, char **argv, FILE *err)
     return 0;
 }
 
+/* --inject-delay against the --max-delay finally set: 0, or -1 (err says why). */
+static int check_inject_delay(const config *c, FILE *err)
+{
+    char msg[256];
+    shape s;
+    if (!c->inject_delay[0] ||
+        shape_parse(c->inject_delay, c->max_delay, &s, msg, sizeof(msg)) == 0)
+        return 0;
+    fprintf(err, "iocpu: invalid value '%s' for --inject-delay: %s\n", c->inject_delay, msg);
+    return -1;
+}
+
 int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
 {
     if (refuse_admin_token_flag(argc, argv, err) < 0) return -1;
@@ -415,5 +495,6 @@ int config_parse(config *c, int argc, char **argv, FILE *out, FILE *err)
         return -1;
     }
     if (load_redis_password(c, err) < 0) return -1;
+    if (check_inject_delay(c, err) < 0) return -1;
     return load_admin_token(c, err);
 }

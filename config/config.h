@@ -46,14 +46,25 @@ typedef struct config {
     double header_timeout; /* seconds from a request's first byte to its headers, then to its
                               body; 0 = off */
     long max_body_buffer;  /* request body bytes held at once (split across loops); beyond: 503 */
-    long max_tasks_per_client;   /* CPU tasks queued or running per client address; 0 = no limit */
-    double task_share;           /* share of the executor's workers and queue tasks may take */
-    long admin_port;             /* the admin listener's port; 0 = none */
-    char admin_host[256];        /* its address */
-    long stream_buffer_bytes;    /* a stream's unsent bytes held for its client; beyond: cut off */
-    double stream_write_timeout; /* seconds a stream owing bytes may go without the client
-                                    taking any; then cut off */
-    char allowed_hosts[1024];    /* Host patterns (hostallow.h); "" = the default for host */
+    long max_tasks_per_client;    /* CPU tasks queued or running per client address; 0 = no limit */
+    double task_share;            /* share of the executor's workers and queue tasks may take */
+    long admin_port;              /* the admin listener's port; 0 = none */
+    char admin_host[256];         /* its address */
+    long stream_buffer_bytes;     /* a stream's unsent bytes held for its client; beyond: cut off */
+    double stream_write_timeout;  /* seconds a stream owing bytes may go without the client
+                                     taking any; then cut off */
+    char allowed_hosts[1024];     /* Host patterns (hostallow.h); "" = the default for host */
+    char upstream_allow[1024];    /* host:port entries /io/fetch may reach (fetch/allow.h); "" =
+                                     this server itself on loopback */
+    long fetch_max_bytes;         /* response body bytes of one fetch; beyond: 502 */
+    long fetch_max_inflight;      /* fetches in progress in the whole server; beyond: 503 */
+    double fetch_connect_timeout; /* seconds a fetch may take to connect */
+    long max_payload_bytes;       /* size= padding of an IO answer, at most */
+    char inject_error[16];        /* --inject-error RATE[:CODE] (faults.h); "" = off */
+    char inject_delay[128];       /* --inject-delay DIST (shape.h text form); "" = off */
+    /* inject_error parsed: the share of requests answered with inject_code (0 = off) */
+    double inject_rate;
+    unsigned inject_code;
 } config;
 
 void config_defaults(config *c);

@@ -177,6 +177,7 @@ int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delt
 
 static void close_channels(executor *ex)
 {
+    if (!ex->chans) return; /* (the analyser loses nchans == 0 across the snprintf into ex) */
     for (size_t i = 0; i < ex->nchans; i++)
         close(ex->chans[i].efd);
     free(ex->chans);

@@ -10,11 +10,13 @@
 
 #include "group.h"
 
-extern const http_group ops_group;   /* ops.c */
-extern const http_group ui_group;    /* ui.c */
-extern const http_group io_group;    /* io.c */
-extern const http_group cpu_group;   /* cpu.c */
-extern const http_group tasks_group; /* tasks.c */
+extern const http_group ops_group;     /* ops.c */
+extern const http_group ui_group;      /* ui.c */
+extern const http_group io_group;      /* io.c */
+extern const http_group fetch_group;   /* fetch.c */
+extern const http_group cpu_group;     /* cpu.c */
+extern const http_group tasks_group;   /* tasks.c */
+extern const http_group shaping_group; /* shaping.c: /status/{codes}, --inject-* */
 
 /* Every group, in route-table order (static storage). */
 const http_groups *handlers_all(void);

@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "handlers.h"
+#include "shaping.h"
 
 enum io_kind { IO_JOB, IO_GATHER, IO_SEQUENTIAL, IO_AS_COMPLETED, IO_CANCEL, IO_WAIT_FOR, IO_SEM };
 
@@ -37,6 +38,7 @@ struct io_call {
     double after;                           /* cancel's `after`, wait_for's `timeout` */
     size_t *order;                          /* indexes in finish order */
     char **names;
+    shaping sh;      /* /io/job: its delay's shape, answer and padding */
     io_slot slots[]; /* n jobs (+1 racer for cancel/wait_for) */
 };
 
@@ -117,8 +119,10 @@ static json_t *done_string(io_call *c, size_t i)
 static void respond_job(io_call *c)
 {
     add_wait_timing(c);
+    if (shaping_answer(c->r, &c->sh)) return; /* status= or error_rate= drew an error */
     json_t *o = json_pack("{s:s,s:f,s:o,s:f}", "name", c->names[0], "delay", c->slots[0].delay,
                           "result", done_string(c, 0), "elapsed", elapsed(c));
+    shaping_decorate(&c->sh, o);
     http_respond_json(c->r, 200, o);
 }
 
@@ -353,9 +357,9 @@ static void io_job(http_req *r)
     params p;
     params_init(&p, "query");
     char *name = NULL;
-    double delay;
+    shaping sh;
     param_name(&p, "name", http_arg(r, "name"), "job", &name);
-    param_double(&p, "delay", http_arg(r, "delay"), 1.0, 0, max_delay(r), &delay);
+    shaping_parse(r, &p, 1.0, &sh); /* delay=, or dist= and the rest of shaping.h */
     io_call *c = params_ok(&p) ? call_new(r, IO_JOB, 1, 1) : NULL;
     if (!params_ok(&p)) {
         free(name);
@@ -365,7 +369,8 @@ static void io_job(http_req *r)
         respond_oom(r);
     } else {
         c->names[0] = name;
-        c->slots[0].delay = delay;
+        c->sh = sh;
+        c->slots[0].delay = sh.delay;
         if (slot_start(c, 0) < 0)
             respond_oom(r);
         else

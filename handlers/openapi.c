@@ -17,6 +17,7 @@ static json_t *limit_value(const config *cfg, const char *flag)
     if (!strcmp(flag, "max-list")) return json_integer(cfg->max_list);
     if (!strcmp(flag, "max-iterations")) return json_integer(cfg->max_iterations);
     if (!strcmp(flag, "max-ms")) return json_integer(cfg->max_ms);
+    if (!strcmp(flag, "max-payload-bytes")) return json_integer(cfg->max_payload_bytes);
     return NULL;
 }
 

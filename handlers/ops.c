@@ -20,6 +20,19 @@
 
 #define LESSON "IO-bound work on the event loop, CPU-bound work on a worker pool"
 
+/* The server-wide injection (--inject-error, --inject-delay), when on. */
+static void add_injection(const config *cfg, json_t *o)
+{
+    if (!cfg->inject_rate && !cfg->inject_delay[0]) return;
+    json_t *in = json_pack("{s:[s,s,s,s]}", "applies_to", "/io/", "/cpu/", "/tasks", "/status/");
+    if (cfg->inject_rate) {
+        json_object_set_new(in, "error_rate", json_real(cfg->inject_rate));
+        json_object_set_new(in, "error_code", json_integer(cfg->inject_code));
+    }
+    if (cfg->inject_delay[0]) json_object_set_new(in, "delay", json_string(cfg->inject_delay));
+    json_object_set_new(o, "injection", in);
+}
+
 static void index_page(http_req *r)
 {
     size_t n;
@@ -28,9 +41,10 @@ static void index_page(http_req *r)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "method", all[i]->method, "path",
                                               all[i]->path, "lesson", all[i]->lesson));
-    http_respond_json(r, 200,
-                      json_pack("{s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui",
-                                "/ui", "endpoints", list));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "service", "iocpu", "lesson", LESSON, "ui", "/ui",
+                          "endpoints", list);
+    add_injection(&http_app(r)->cfg, o);
+    http_respond_json(r, 200, o);
 }
 
 static void healthz(http_req *r)

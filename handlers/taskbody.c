@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const KINDS[] = {"io", "cpu", NULL};
@@ -92,13 +93,80 @@ static int body_int(params *p, json_t *o, const char *name, int64_t def, int64_t
 }
 
 /* Fields of each kind; anything else is refused rather than ignored. */
-static int allowed_field(enum task_kind kind, const char *key)
+static int allowed_field(enum task_kind kind, const char *key, int shaped)
 {
     static const char *const io[] = {"kind", "delay", NULL};
     static const char *const cpu[] = {"kind", "n", "iterations", "ms", NULL};
+    static const char *const shaping[] = {"dist",  "min",   "max",   "mean", "sd", "median",
+                                          "sigma", "scale", "shape", "seed", NULL};
     for (const char *const *k = kind == TASK_IO ? io : cpu; *k; k++)
         if (!strcmp(*k, key)) return 1;
+    for (const char *const *k = shaping; shaped && kind == TASK_IO && *k; k++)
+        if (!strcmp(*k, key)) return 1;
     return 0;
+}
+
+static void shape_value_error(params *p, const char *name, const char *why, json_t *input)
+{
+    char msg[320];
+    snprintf(msg, sizeof(msg), "Value error, %s", why);
+    params_error(p, name, -1, "value_error", msg, input ? json_incref(input) : NULL, NULL);
+}
+
+/* "dist" and its parameters (each a number, every one required, none of
+ * another dist), checked against the bound. */
+static void parse_dist(const taskbody_limits *lim, params *p, json_t *o, taskbody_shape *shp)
+{
+    json_t *v = json_object_get(o, "dist");
+    const char *name = "fixed";
+    if (!json_is_string(v) ||
+        param_choice(p, "dist", json_string_value(v), SHAPE_NAMES, &name) < 0) {
+        if (!json_is_string(v))
+            params_error(p, "dist", -1, "string_type", "Input should be a valid string",
+                         json_incref(v), NULL);
+        return;
+    }
+    shape *s = &shp->s;
+    s->dist = (enum shape_dist)shape_dist_of(name);
+    if (s->dist == SHAPE_FIXED) return;
+    if (json_object_get(o, "delay"))
+        shape_value_error(p, "delay", "give either delay or dist, not both",
+                          json_object_get(o, "delay"));
+    for (int i = 0; i < 2 && shape_param(s->dist, i); i++) {
+        const char *pn = shape_param(s->dist, i);
+        if (!json_object_get(o, pn))
+            params_error(p, pn, -1, "missing", "Field required", NULL, NULL);
+        else
+            body_double(p, o, pn, 0, -INFINITY, INFINITY, &s->p[i]);
+    }
+    char why[256];
+    int which;
+    if (params_ok(p) && shape_check(s, lim->max_delay, why, sizeof(why), &which) < 0)
+        shape_value_error(p, shape_param(s->dist, which), why,
+                          json_object_get(o, shape_param(s->dist, which)));
+}
+
+/* An io task's shaping fields (allowed_field let them through). */
+static void parse_shaping(const taskbody_limits *lim, params *p, json_t *o, taskbody_shape *shp)
+{
+    static const char *const params_[] = {"min",    "max",   "mean",  "sd",
+                                          "median", "sigma", "scale", "shape"};
+    memset(shp, 0, sizeof(*shp));
+    if (json_object_get(o, "dist")) parse_dist(lim, p, o, shp);
+    for (size_t i = 0; i < sizeof(params_) / sizeof(params_[0]); i++) {
+        json_t *v = json_object_get(o, params_[i]);
+        int mine = shape_param(shp->s.dist, 0) && !strcmp(shape_param(shp->s.dist, 0), params_[i]);
+        mine |= shape_param(shp->s.dist, 1) && !strcmp(shape_param(shp->s.dist, 1), params_[i]);
+        if (v && (!mine || shp->s.dist == SHAPE_FIXED))
+            params_error(p, params_[i], -1, "extra_forbidden", "Extra inputs are not permitted",
+                         json_incref(v), NULL);
+    }
+    int64_t seed;
+    if (json_object_get(o, "seed") &&
+        body_int(p, o, "seed", 0, 0, (int64_t)9007199254740991LL, &seed) == 0) {
+        shp->seeded = 1;
+        shp->seed = (uint64_t)seed;
+    }
 }
 
 static void parse_kind(params *p, json_t *o, task_spec *spec)
@@ -116,7 +184,8 @@ static void parse_kind(params *p, json_t *o, task_spec *spec)
 }
 
 /* Validates the object into *spec (the same limits as /io/job and /cpu/executor). */
-static void parse_spec(const taskbody_limits *lim, params *p, json_t *o, task_spec *spec)
+static void parse_spec(const taskbody_limits *lim, params *p, json_t *o, task_spec *spec,
+                       taskbody_shape *shp)
 {
     parse_kind(p, o, spec);
     if (!params_ok(p)) return; /* without a kind, no other field can be judged */
@@ -124,12 +193,14 @@ static void parse_spec(const taskbody_limits *lim, params *p, json_t *o, task_sp
     json_t *v;
     json_object_foreach(o, key, v)
     {
-        if (!allowed_field(spec->kind, key))
+        if (!allowed_field(spec->kind, key, shp != NULL))
             params_error(p, key, -1, "extra_forbidden", "Extra inputs are not permitted",
                          json_incref(v), NULL);
     }
     if (spec->kind == TASK_IO) {
-        body_double(p, o, "delay", 1.0, 0, lim->max_delay, &spec->delay);
+        if (shp) parse_shaping(lim, p, o, shp);
+        if (!shp || shp->s.dist == SHAPE_FIXED)
+            body_double(p, o, "delay", 1.0, 0, lim->max_delay, &spec->delay);
         return;
     }
     int64_t n, it, ms;
@@ -149,12 +220,19 @@ static void parse_spec(const taskbody_limits *lim, params *p, json_t *o, task_sp
     }
 }
 
+int taskbody_parse_shaped(const char *body, size_t len, const taskbody_limits *lim, params *p,
+                          task_spec *spec, taskbody_shape *shp)
+{
+    memset(spec, 0, sizeof(*spec));
+    if (shp) memset(shp, 0, sizeof(*shp));
+    json_t *o = parse_object(body, len, p);
+    if (o) parse_spec(lim, p, o, spec, shp);
+    json_decref(o);
+    return params_ok(p) ? 0 : -1;
+}
+
 int taskbody_parse(const char *body, size_t len, const taskbody_limits *lim, params *p,
                    task_spec *spec)
 {
-    memset(spec, 0, sizeof(*spec));
-    json_t *o = parse_object(body, len, p);
-    if (o) parse_spec(lim, p, o, spec);
-    json_decref(o);
-    return params_ok(p) ? 0 : -1;
+    return taskbody_parse_shaped(body, len, lim, p, spec, NULL);
 }

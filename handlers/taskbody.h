@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "params.h"
+#include "shape.h"
 #include "task.h"
 
 typedef struct taskbody_limits {
@@ -27,5 +28,18 @@ typedef struct taskbody_limits {
  */
 int taskbody_parse(const char *body, size_t len, const taskbody_limits *lim, params *p,
                    task_spec *spec);
+
+/* An io task's latency shape: "dist" with its parameters (as /io/job's
+ * query: shaping.h) and "seed", checked against max_delay; not drawn. */
+typedef struct taskbody_shape {
+    shape s; /* SHAPE_FIXED: no "dist" (or "fixed"): the delay is "delay" */
+    int seeded;
+    uint64_t seed; /* 0 .. 2^53 - 1 */
+} taskbody_shape;
+
+/* taskbody_parse that also takes those fields into *shp (taskbody_parse
+ * refuses them as extra inputs). */
+int taskbody_parse_shaped(const char *body, size_t len, const taskbody_limits *lim, params *p,
+                          task_spec *spec, taskbody_shape *shp);
 
 #endif

@@ -37,6 +37,7 @@
 #include "memory.h"
 #include "prom.h"
 #include "redis_backend.h"
+#include "shaping.h"
 #include "taskbody.h"
 #include "taskfwd.h"
 
@@ -153,6 +154,16 @@ static int copy_id(http_req *r, task_request *q)
     return 0;
 }
 
+/* An io task's delay drawn from its shape here, at creation: the task keeps
+ * the value (in Redis too), so whichever replica runs it waits the same. */
+static int draw_delay(http_req *r, params *p, const taskbody_shape *shp, task_spec *spec)
+{
+    shaping sh = {.shape = shp->s, .seeded = shp->seeded, .seed = shp->seed};
+    if (shaping_draw_task(r, p, &sh) < 0) return -1;
+    spec->delay = sh.delay;
+    return 0;
+}
+
 /* POST /tasks */
 static void tasks_create(http_req *r)
 {
@@ -162,8 +173,10 @@ static void tasks_create(http_req *r)
     const char *body = http_body(r, &len);
     const config *cfg = &http_app(r)->cfg;
     taskbody_limits lim = {cfg->max_delay, cfg->max_iterations, cfg->max_ms};
+    taskbody_shape shp;
     params_init(&p, "body");
-    if (taskbody_parse(body, len, &lim, &p, &q.spec) < 0) {
+    if (taskbody_parse_shaped(body, len, &lim, &p, &q.spec, &shp) < 0 ||
+        (shp.s.dist != SHAPE_FIXED && draw_delay(r, &p, &shp, &q.spec) < 0)) {
         http_respond_invalid(r, &p);
         params_free(&p);
         return;

@@ -74,6 +74,12 @@ typedef struct http_group {
     void (*close)(void *state);
     /* Frees the state. */
     void (*free)(void *state);
+    /* Server-wide fault injection (--inject-error, --inject-delay): asked on
+     * the loop's thread before a routed request's handler runs, and only
+     * while one of those flags is on. 1 when it answered r or holds it (then
+     * it runs the handler later with http_run_route()), 0: the handler runs
+     * now. */
+    int (*intercept)(void *state, http_req *r);
 } http_group;
 
 /* The groups of a server, in route-table order. */

@@ -131,6 +131,26 @@ const char *http_arg(http_req *r, const char *name)
     return f.value;
 }
 
+static enum MHD_Result any_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    const char *const **names = cls;
+    (void)kind;
+    for (const char *const *n = *names; value && *n; n++)
+        if (!strcmp(key, *n)) {
+            *names = NULL; /* found: stop */
+            return MHD_NO;
+        }
+    return MHD_YES;
+}
+
+int http_query_has(http_req *r, const char *const *names)
+{
+    const char *const *left = names;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, any_arg, &left);
+    return left == NULL;
+}
+
 const char *http_req_header(http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -173,6 +193,16 @@ const struct sockaddr *http_client_addr(http_req *r)
 int http_aborted(http_req *r)
 {
     return r->aborted;
+}
+
+int http_on_admin(http_req *r)
+{
+    return r->admin;
+}
+
+void http_run_route(http_req *r)
+{
+    if (r->route && !r->response && !r->responded && !r->aborted) r->route->fn(r);
 }
 
 void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx))
@@ -662,6 +692,17 @@ static int admin_route(http_req *r)
     return 0;
 }
 
+/* 1 when a group's intercept hook answered or holds r (group.h); asked only
+ * while server-wide injection is on, so it costs nothing otherwise. */
+static int intercepted(http_req *r)
+{
+    app *a = r->app;
+    if (!a->cfg.inject_rate && !a->cfg.inject_delay[0]) return 0;
+    for (size_t i = 0; i < a->groups.n; i++)
+        if (a->groups.v[i]->intercept && a->groups.v[i]->intercept(a->group_state[i], r)) return 1;
+    return 0;
+}
+
 static void dispatch(http_req *r, const char *url, const char *version)
 {
     char allow[64], over[128];
@@ -688,7 +729,7 @@ static void dispatch(http_req *r, const char *url, const char *version)
     } else if (r->route && use.nul_params) {
         respond_nul_args(r);
     } else if (r->route) {
-        r->route->fn(r);
+        if (!intercepted(r)) r->route->fn(r);
     } else if (allow[0]) {
         http_add_header(r, "Allow", allow);
         http_respond_detail(r, 405, "Method Not Allowed");

@@ -25,6 +25,9 @@ app *http_app(http_req *r);
 void *http_group_state(http_req *r);
 /* Query argument, or NULL when absent. */
 const char *http_arg(http_req *r, const char *name);
+/* 1 when the query has a value for any of the NULL-terminated names (one
+ * pass over the arguments, whatever their number). */
+int http_query_has(http_req *r, const char *const *names);
 /* A request header (name case-insensitive), or NULL when absent. A secret
  * (Authorization) read here is the handler's to keep out of logs. */
 const char *http_req_header(http_req *r, const char *name);
@@ -37,6 +40,12 @@ const char *http_body(http_req *r, size_t *len);
 uint64_t http_start_ns(http_req *r);
 /* The client's address (AF_INET or AF_INET6), or NULL when unknown. */
 const struct sockaddr *http_client_addr(http_req *r);
+
+/* 1 when r came in on the admin listener (--admin-port). */
+int http_on_admin(http_req *r);
+/* Runs r's route handler now, after a group's intercept hook held r (group.h);
+ * nothing when r is answered already or its client left. */
+void http_run_route(http_req *r);
 
 /* Attaches handler state; free_fn(ctx) runs once when the request ends. */
 void http_set_ctx(http_req *r, void *ctx, void (*free_fn)(void *ctx));

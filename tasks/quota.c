@@ -1,13 +1,11 @@
 /*
- * quota.c - see quota.h. A chained hash table from client key to count,
- * grown by doubling (load factor <= 1); an entry lives while its count is
- * above zero, so the table holds at most one entry per live CPU task. The
- * hash is FNV-1a over the key with a random seed, so that clients cannot
- * pick keys that share a chain.
+ * quota.c - see quota.h. A table (base/keymap.h) from client key to count;
+ * an entry lives while its count is above zero, so the table holds at most
+ * one entry per live CPU task.
  */
-#define _GNU_SOURCE
 #include "quota.h"
 
+#include "keymap.h"
 #include "prom.h"
 
 #include <arpa/inet.h>
@@ -16,23 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
-#define MIN_BUCKETS 64
+_Static_assert(sizeof(((task_client *)0)->key) == KEYMAP_KEY_BYTES, "a client key is a keymap key");
 
 typedef struct entry {
-    struct entry *next;
-    uint8_t key[16];
+    keymap_node node; /* first: an entry is its node */
     size_t held;
 } entry;
 
 struct task_quota {
-    entry **buckets;
-    size_t nbuckets, n; /* a power of two; entries */
+    keymap map;
     size_t cap, peak;
-    uint64_t refused, seed;
+    uint64_t refused;
 };
-
 void task_client_from_addr(task_client *c, const struct sockaddr *sa)
 {
     memset(c, 0, sizeof(*c));
@@ -72,35 +66,15 @@ const char *task_client_text(const task_client *c, char *out, size_t len)
     return out;
 }
 
-static size_t bucket_of(const task_quota *q, const uint8_t *key)
-{
-    uint64_t h = 14695981039346656037ull ^ q->seed;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ key[i]) * 1099511628211ull;
-    return (size_t)(h ^ (h >> 32)) & (q->nbuckets - 1);
-}
-
-static entry **slot_of(const task_quota *q, const uint8_t *key)
-{
-    entry **p = &q->buckets[bucket_of(q, key)];
-    while (*p && memcmp((*p)->key, key, 16))
-        p = &(*p)->next;
-    return p;
-}
-
 int task_quota_new(task_quota **out, size_t cap)
 {
     task_quota *q = calloc(1, sizeof(*q));
     if (!q) return -ENOMEM;
-    q->nbuckets = MIN_BUCKETS;
-    q->buckets = calloc(q->nbuckets, sizeof(*q->buckets));
-    if (!q->buckets) {
+    if (keymap_init(&q->map) < 0) {
         free(q);
         return -ENOMEM;
     }
     q->cap = cap;
-    if (getrandom(&q->seed, sizeof(q->seed), GRND_NONBLOCK) != sizeof(q->seed))
-        q->seed = (uint64_t)(uintptr_t)q; /* no entropy yet: still differs per process */
     *out = q;
     return 0;
 }
@@ -108,79 +82,59 @@ int task_quota_new(task_quota **out, size_t cap)
 void task_quota_free(task_quota *q)
 {
     if (!q) return;
-    for (size_t i = 0; i < q->nbuckets; i++)
-        for (entry *e = q->buckets[i], *next; e; e = next) {
+    for (size_t i = 0; i < q->map.nbuckets; i++)
+        for (keymap_node *e = keymap_bucket(&q->map, i), *next; e; e = next) {
             next = e->next;
             free(e);
         }
-    free(q->buckets);
+    keymap_dispose(&q->map);
     free(q);
 }
 
-/* Room for one more entry (load factor <= 1); on failure the table stays. */
-static void grow(task_quota *q)
+static entry *find(const task_quota *q, const task_client *c)
 {
-    if (q->n < q->nbuckets) return;
-    entry **old = q->buckets;
-    size_t oldn = q->nbuckets;
-    entry **b = calloc(oldn * 2, sizeof(*b));
-    if (!b) return; /* longer chains, still correct */
-    q->buckets = b;
-    q->nbuckets = oldn * 2;
-    for (size_t i = 0; i < oldn; i++)
-        for (entry *e = old[i], *next; e; e = next) {
-            next = e->next;
-            size_t k = bucket_of(q, e->key);
-            e->next = b[k];
-            b[k] = e;
-        }
-    free(old);
+    return (entry *)keymap_find(&q->map, c->key);
 }
 
 int task_quota_take(task_quota *q, const task_client *c)
 {
     if (!c->known) return 0;
-    entry **p = slot_of(q, c->key);
-    if (*p && q->cap && (*p)->held >= q->cap) {
+    entry *e = find(q, c);
+    if (e && q->cap && e->held >= q->cap) {
         q->refused++;
         return -EDQUOT;
     }
-    if (!*p) {
-        entry *e = calloc(1, sizeof(*e));
+    if (!e) {
+        e = calloc(1, sizeof(*e));
         if (!e) return -ENOMEM;
-        memcpy(e->key, c->key, 16);
-        grow(q);
-        p = slot_of(q, c->key); /* the table may have moved */
-        *p = e;
-        q->n++;
+        memcpy(e->node.key, c->key, sizeof(e->node.key));
+        keymap_insert(&q->map, &e->node);
     }
-    if (++(*p)->held > q->peak) q->peak = (*p)->held;
+    if (++e->held > q->peak) q->peak = e->held;
     return 0;
 }
 
 void task_quota_give(task_quota *q, const task_client *c)
 {
     if (!c->known) return;
-    entry **p = slot_of(q, c->key);
-    entry *e = *p;
+    entry *e = find(q, c);
     if (!e) return; /* never taken: nothing to give */
     if (--e->held > 0) return;
-    *p = e->next;
-    q->n--;
+    keymap_remove(&q->map, &e->node);
     free(e);
 }
 
 size_t task_quota_held(const task_quota *q, const task_client *c)
 {
     if (!c->known) return 0;
-    entry *e = *slot_of(q, c->key);
+    entry *e = find(q, c);
     return e ? e->held : 0;
 }
 
 void task_quota_get_stats(const task_quota *q, task_quota_stats *st)
 {
     st->cap = q->cap;
-    st->clients = q->n;
+    st->clients = q->map.n;
     st->peak = q->peak;
     st->refused = q->refused;
 }

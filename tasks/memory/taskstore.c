@@ -3,15 +3,13 @@
  *
  * DESIGN
  * Ownership: the store owns every task. A task is in three structures: a
- * hash table by id (chained, grown by doubling, so lookup and insert are
- * O(1) amortised), a list in creation order (GET /tasks walks it from the
- * newest), and, once it has ended and nothing outside the store refers to it
- * any more ("retired"), a FIFO of finished tasks. Eviction only ever takes
- * the head of that FIFO: while it holds more than `keep` tasks or its head is
- * older than `ttl`, the head is freed. It runs in the store's own sweep timer
- * (armed for the head's expiry, or at once when the count is over), never
- * inside a call made by a handler, so a task a handler just looked up stays
- * valid until that handler returns. Each task is evicted once: O(1) amortised.
+ * table by id (base/keymap.h: lookup and insert are O(1) amortised), a list in creation order (GET
+ * /tasks walks it from the newest), and, once it has ended and nothing outside the store refers to
+ * it any more ("retired"), a FIFO of finished tasks. Eviction only ever takes the head of that
+ * FIFO: while it holds more than `keep` tasks or its head is older than `ttl`, the head is freed.
+ * It runs in the store's own sweep timer (armed for the head's expiry, or at once when the count is
+ * over), never inside a call made by a handler, so a task a handler just looked up stays valid
+ * until that handler returns. Each task is evicted once: O(1) amortised.
  *
  * Threads: everything runs on the loop thread except a CPU task's work,
  * which runs on an executor worker; what the two share is the task's
@@ -28,6 +26,8 @@
 #define _GNU_SOURCE
 #include "taskstore.h"
 
+#include "keymap.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -35,11 +35,10 @@
 #include <time.h>
 
 #define ID_BYTES TASK_ID_BYTES
-#define MIN_BUCKETS 64
 
 struct task {
     taskstore *ts;
-    uint8_t raw[ID_BYTES];
+    keymap_node byid; /* its key: the id's 128 bits; in taskstore.byid */
     char id[TASK_ID_LEN + 1];
     task_spec spec;
     enum task_status status;
@@ -54,7 +53,6 @@ struct task {
     list_node waiters; /* task_waiter.link_, the latest first */
     int retired;
     uint64_t retired_ns;
-    task *hnext;        /* hash chain */
     list_node by_age;   /* in taskstore.tasks */
     list_node fin_link; /* in taskstore.fin while retired */
 };
@@ -63,8 +61,7 @@ struct taskstore {
     loop *l;
     executor *ex;
     taskstore_limits lim;
-    task **buckets;
-    size_t nbuckets; /* a power of two */
+    keymap byid;     /* task.byid */
     size_t n, nfin;  /* tasks stored; of which retired */
     list_node tasks; /* task.by_age, the newest first */
     list_node fin;   /* task.fin_link: the finished FIFO, oldest first */
@@ -82,60 +79,21 @@ static double wall_now(void)
 
 /* --- the id table --------------------------------------------------------- */
 
-static size_t bucket_of(const taskstore *ts, const uint8_t *raw)
-{
-    uint64_t h;
-    memcpy(&h, raw, sizeof(h)); /* ids are uniformly random: their bits are the hash */
-    return (size_t)(h & (ts->nbuckets - 1));
-}
+_Static_assert(ID_BYTES == KEYMAP_KEY_BYTES, "a task id is a keymap key");
 
 static task *lookup_raw(const taskstore *ts, const uint8_t *raw)
 {
-    for (task *t = ts->buckets[bucket_of(ts, raw)]; t; t = t->hnext)
-        if (!memcmp(t->raw, raw, ID_BYTES)) return t;
-    return NULL;
-}
-
-/* Makes room for one more task (load factor <= 1). 0 or -ENOMEM. */
-static int reserve_slot(taskstore *ts)
-{
-    if (ts->n < ts->nbuckets) return 0;
-    size_t nb = ts->nbuckets * 2;
-    task **b = calloc(nb, sizeof(*b));
-    if (!b) return -ENOMEM;
-    task **old = ts->buckets;
-    size_t oldn = ts->nbuckets;
-    ts->buckets = b;
-    ts->nbuckets = nb;
-    for (size_t i = 0; i < oldn; i++) {
-        for (task *t = old[i], *next; t; t = next) {
-            next = t->hnext;
-            size_t k = bucket_of(ts, t->raw);
-            t->hnext = b[k];
-            b[k] = t;
-        }
-    }
-    free(old);
-    return 0;
-}
-
-static void hash_remove(taskstore *ts, task *t)
-{
-    for (task **p = &ts->buckets[bucket_of(ts, t->raw)]; *p; p = &(*p)->hnext) {
-        if (*p == t) {
-            *p = t->hnext;
-            return;
-        }
-    }
+    keymap_node *n = keymap_find(&ts->byid, raw);
+    return n ? (task *)(void *)((char *)n - offsetof(task, byid)) : NULL;
 }
 
 /* 128 random bits, unique in the store. 0 or -errno. */
 static int new_id(taskstore *ts, task *t)
 {
     do {
-        int rc = task_id_new(t->raw, t->id);
+        int rc = task_id_new(t->byid.key, t->id);
         if (rc < 0) return rc;
-    } while (lookup_raw(ts, t->raw));
+    } while (lookup_raw(ts, t->byid.key));
     return 0;
 }
 
@@ -160,7 +118,7 @@ static task *fin_head(const taskstore *ts)
 
 static void evict(taskstore *ts, task *t)
 {
-    hash_remove(ts, t);
+    keymap_remove(&ts->byid, &t->byid);
     list_remove(&t->by_age);
     list_remove(&t->fin_link);
     ts->nfin--;
@@ -326,7 +284,6 @@ int taskstore_create_for(taskstore *ts, const task_spec *spec, const task_client
 {
     int err;
     if (ts->n - ts->nfin >= ts->lim.max_live) return -ENOSPC;
-    if ((err = reserve_slot(ts)) < 0) return err;
     task *t = calloc(1, sizeof(*t));
     if (!t) return -ENOMEM;
     list_init(&t->waiters);
@@ -341,9 +298,7 @@ int taskstore_create_for(taskstore *ts, const task_spec *spec, const task_client
         t->counted = 1;
     }
     if ((err = start(ts, t)) < 0) goto err_free;
-    size_t k = bucket_of(ts, t->raw);
-    t->hnext = ts->buckets[k];
-    ts->buckets[k] = t;
+    keymap_insert(&ts->byid, &t->byid);
     list_insert_head(&ts->tasks, &t->by_age);
     ts->n++;
     ts->created++;
@@ -447,13 +402,11 @@ int taskstore_new(taskstore **out, loop *l, executor *ex, const taskstore_limits
     if (lim->max_live < 1) return -EINVAL;
     taskstore *ts = calloc(1, sizeof(*ts));
     if (!ts) return -ENOMEM;
-    ts->buckets = calloc(MIN_BUCKETS, sizeof(*ts->buckets));
-    if (!ts->buckets || task_quota_new(&ts->quota, lim->per_client) < 0) {
-        free(ts->buckets);
+    if (keymap_init(&ts->byid) < 0 || task_quota_new(&ts->quota, lim->per_client) < 0) {
+        keymap_dispose(&ts->byid);
         free(ts);
         return -ENOMEM;
     }
-    ts->nbuckets = MIN_BUCKETS;
     list_init(&ts->tasks);
     list_init(&ts->fin);
     ts->l = l;
@@ -476,6 +429,6 @@ void taskstore_free(taskstore *ts)
         free(t);
     }
     task_quota_free(ts->quota);
-    free(ts->buckets);
+    keymap_dispose(&ts->byid);
     free(ts);
 }

@@ -233,6 +233,20 @@ static const struct {
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "a,,b"},
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "a, b"},
     {"allowed-hosts", "IOCPU_ALLOWED_HOSTS", "::1"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", ""},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.0.0.1"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.0.0.1:0"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.1:8080"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "::1:8080"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "http://127.0.0.1:8080"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "127.0.0.1:8080,"},
+    {"upstream-allow", "IOCPU_UPSTREAM_ALLOW", "*:8080"},
+    {"fetch-max-bytes", "IOCPU_FETCH_MAX_BYTES", "0"},
+    {"fetch-max-bytes", "IOCPU_FETCH_MAX_BYTES", "1073741825"},
+    {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", "0"},
+    {"fetch-max-inflight", "IOCPU_FETCH_MAX_INFLIGHT", "1000001"},
+    {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", "0"},
+    {"fetch-connect-timeout", "IOCPU_FETCH_CONNECT_TIMEOUT", "3600.5"},
 };
 
 Test(config, redis_urls)
@@ -440,6 +454,31 @@ Test(config, allowed_hosts)
     config_defaults(&c);
     cr_assert_eq(parse(&c, &s, ARGS("--allowed-hosts", list)), -1, "longer than the field");
     cr_assert_str_empty(c.allowed_hosts);
+}
+
+Test(config, upstream_allow_and_fetch_limits)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_str_empty(c.upstream_allow, "the default is the server itself (fetch/allow.h)");
+    cr_assert_eq(c.fetch_max_bytes, 1048576);
+    cr_assert_eq(c.fetch_max_inflight, 1024);
+    cr_assert_eq(c.fetch_connect_timeout, 3);
+    streams s;
+    cr_assert_eq(parse(&c, &s,
+                       ARGS("--upstream-allow", "127.0.0.1:8080,[::1]:8080,api.internal:443",
+                            "--fetch-max-bytes", "4096", "--fetch-max-inflight", "2",
+                            "--fetch-connect-timeout", "0.5")),
+                 0, "%s", s.err_text);
+    cr_assert_str_eq(c.upstream_allow, "127.0.0.1:8080,[::1]:8080,api.internal:443");
+    cr_assert_eq(c.fetch_max_bytes, 4096);
+    cr_assert_eq(c.fetch_max_inflight, 2);
+    cr_assert_eq(c.fetch_connect_timeout, 0.5);
+    setenv("IOCPU_UPSTREAM_ALLOW", "localhost:9000", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_str_eq(c.upstream_allow, "localhost:9000");
+    unsetenv("IOCPU_UPSTREAM_ALLOW");
 }
 
 Test(config, long_host_is_rejected)
@@ -757,5 +796,65 @@ Test(config, stream_limits)
     const char *names[] = {"--stream-buffer-bytes", "IOCPU_STREAM_BUFFER_BYTES",
                            "--stream-write-timeout", "IOCPU_STREAM_WRITE_TIMEOUT"};
     for (size_t i = 0; i < 4; i++)
+        cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
+}
+
+Test(config, injection_and_payload_flags)
+{
+    config c;
+    config_defaults(&c);
+    cr_assert_eq(c.max_payload_bytes, 1048576);
+    cr_assert_eq(c.inject_rate, 0, "injection is off by default");
+    cr_assert_str_eq(c.inject_error, "");
+    cr_assert_str_eq(c.inject_delay, "");
+    streams s;
+    cr_assert_eq(parse(&c, &s,
+                       ARGS("--inject-error", "0.1", "--inject-delay", "exponential:mean=0.05",
+                            "--max-payload-bytes", "0")),
+                 0, "%s", s.err_text);
+    cr_assert_float_eq(c.inject_rate, 0.1, 0);
+    cr_assert_eq(c.inject_code, 503);
+    cr_assert_str_eq(c.inject_delay, "exponential:mean=0.05");
+    cr_assert_eq(c.max_payload_bytes, 0);
+    setenv("IOCPU_INJECT_ERROR", "0.5:429", 1);
+    setenv("IOCPU_INJECT_DELAY", "uniform:min=0.01,max=0.02", 1);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, NULL), 0, "%s", s.err_text);
+    cr_assert_eq(c.inject_code, 429);
+    cr_assert_str_eq(c.inject_delay, "uniform:min=0.01,max=0.02");
+    unsetenv("IOCPU_INJECT_ERROR");
+    unsetenv("IOCPU_INJECT_DELAY");
+    static const char *const bad[][2] = {
+        {"--inject-error", "0"},
+        {"--inject-error", "1.1"},
+        {"--inject-error", "0.1:200"},
+        {"--inject-error", "0.1:600"},
+        {"--inject-error", ""},
+        {"--inject-error", "nan"},
+        {"--inject-delay", "exponential"},
+        {"--inject-delay", "gamma:k=1"},
+        {"--inject-delay", "normal:mean=1"},
+        {"--inject-delay", "exponential:mean=1e9"},
+        {"--max-payload-bytes", "-1"},
+        {"--max-payload-bytes", "67108865"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        config_defaults(&c);
+        cr_assert_eq(parse(&c, &s, ARGS(bad[i][0], bad[i][1])), -1, "%s '%s' accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert(strstr(s.err_text, bad[i][0] + 2), "message: %s", s.err_text);
+    }
+    /* checked against the --max-delay given, wherever it comes on the line */
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--inject-delay", "exponential:mean=1", "--max-delay", "0.5")),
+                 -1, "most draws above --max-delay accepted");
+    cr_assert(strstr(s.err_text, "--max-delay"), "message: %s", s.err_text);
+    config_defaults(&c);
+    cr_assert_eq(parse(&c, &s, ARGS("--max-delay", "5", "--inject-delay", "exponential:mean=1")), 0,
+                 "%s", s.err_text);
+    cr_assert_eq(parse(&c, &s, ARGS("--help")), 1);
+    const char *names[] = {"--inject-error", "IOCPU_INJECT_ERROR", "--inject-delay",
+                           "IOCPU_INJECT_DELAY", "--max-payload-bytes"};
+    for (size_t i = 0; i < 5; i++)
         cr_assert(strstr(s.out_text, names[i]), "--help does not mention %s", names[i]);
 }

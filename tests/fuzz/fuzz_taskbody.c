@@ -1,7 +1,8 @@
 /*
  * fuzz_taskbody.c - the POST /tasks body (handlers/taskbody.c) on arbitrary
  * bytes: either a task inside every limit, or FastAPI-shaped errors that
- * serialise to JSON. Never both, never neither.
+ * serialise to JSON. Never both, never neither. With the latency shape
+ * fields (taskbody_parse_shaped), an accepted shape passes shape_check.
  */
 #include <math.h>
 #include <string.h>
@@ -14,11 +15,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const taskbody_limits lim = {60.0, 5000000000LL, 60000};
     params p;
     task_spec spec;
+    taskbody_shape shp;
     params_init(&p, "body");
-    int rc = taskbody_parse((const char *)data, size, &lim, &p, &spec);
+    /* an odd length also takes the latency shape fields (taskbody_parse_shaped) */
+    int shaped = size & 1;
+    int rc = shaped ? taskbody_parse_shaped((const char *)data, size, &lim, &p, &spec, &shp)
+                    : taskbody_parse((const char *)data, size, &lim, &p, &spec);
     if (rc == 0) {
         FUZZ_CHECK(params_ok(&p));
-        if (spec.kind == TASK_IO) {
+        char msg[256];
+        int which;
+        if (spec.kind == TASK_IO && shaped && shp.s.dist != SHAPE_FIXED) {
+            FUZZ_CHECK(shape_check(&shp.s, lim.max_delay, msg, sizeof(msg), &which) == 0);
+            FUZZ_CHECK(!shp.seeded || shp.seed <= 9007199254740991u);
+        } else if (spec.kind == TASK_IO) {
             FUZZ_CHECK(isfinite(spec.delay) && spec.delay >= 0 && spec.delay <= lim.max_delay);
         } else {
             FUZZ_CHECK(spec.kind == TASK_CPU);

@@ -56,16 +56,37 @@ Test(groups, every_group_is_named_and_routed_with_paired_hooks)
 
 Test(groups, the_documented_groups_in_route_table_order)
 {
-    static const char *const order[] = {"ops", "ui", "io", "cpu", "tasks"};
+    static const char *const order[] = {"ops", "ui", "io", "fetch", "cpu", "tasks", "shaping"};
     const http_groups *g = handlers_all();
-    cr_assert_eq(g->n, 5);
-    for (size_t i = 0; i < 5; i++)
+    cr_assert_eq(g->n, 6);
+    for (size_t i = 0; i < 6; i++)
         cr_assert_str_eq(g->v[i]->name, order[i]);
     cr_assert_eq(find_group("ui"), &ui_group);
     cr_assert_eq(find_group("tasks"), &tasks_group);
     cr_assert_eq(find_group("ops"), &ops_group);
     cr_assert_eq(find_group("io"), &io_group);
     cr_assert_eq(find_group("cpu"), &cpu_group);
+    cr_assert_eq(find_group("fetch"), &fetch_group);
+}
+
+/* The fetch group: its per-loop multi handle arms nothing until a fetch
+ * starts, and its hooks free what they made. */
+Test(groups, fetch_init_and_free_leave_no_timer_armed)
+{
+    const http_group *fg = &fetch_group;
+    config cfg;
+    config_defaults(&cfg);
+    void *shared = NULL, *state = NULL;
+    cr_assert_eq(fg->shared_new(&cfg, &shared), 0);
+    app *a = calloc(1, sizeof(*a));
+    cr_assert_eq(loop_new(&a->loop), 0);
+    cr_assert_eq(fg->init(a, shared, &state), 0);
+    cr_assert_eq(loop_timer_count(a->loop), 0);
+    fg->free(state);
+    fg->free(NULL);
+    fg->shared_free(shared);
+    loop_free(a->loop);
+    free(a);
 }
 
 Test(groups, ui_init_and_free_leave_no_timer_armed)
