@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -177,7 +178,6 @@ int executor_new(executor **out, size_t workers, size_t queue_cap, int nice_delt
 
 static void close_channels(executor *ex)
 {
-    if (!ex->chans) return; /* (the analyser loses nchans == 0 across the snprintf into ex) */
     for (size_t i = 0; i < ex->nchans; i++)
         close(ex->chans[i].efd);
     free(ex->chans);
@@ -196,7 +196,10 @@ int executor_new_named(executor **out, const char *prefix, size_t workers, size_
     if (workers < 1 || queue_cap < 1 || channels < 1) return -EINVAL;
     executor *ex = calloc(1, sizeof(*ex));
     if (!ex) return -ENOMEM;
-    snprintf(ex->prefix, sizeof(ex->prefix), "%s", prefix);
+    char name[sizeof(ex->prefix)];
+    snprintf(name, sizeof(name), "%s", prefix);
+    memcpy(ex->prefix, name, sizeof(name)); /* not snprintf() into ex: the analyzer then
+                                               forgets what calloc() zeroed in it */
     list_init(&ex->queue);
     list_init(&ex->bg_queue);
     ex->queue_cap = ex->bg_queue_cap = queue_cap;

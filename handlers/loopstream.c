@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "iopool.h"
 
 #define PERIOD_NS ((uint64_t)LOOPSTREAM_PERIOD_MS * 1000000u)
 #define END_EVENT "event: end\ndata: {\"reason\":\"draining\"}\n\n"
@@ -72,16 +73,18 @@ static void format_event(loopstream *h, uint64_t id, uint64_t since_ns, int firs
     uint64_t now = loop_now_ns();
     size_t nlag;
     uint64_t lag = lagprobe_max_since(a->obs.probe, since_ns, &nlag);
-    executor_stats es;
+    executor_stats es, io;
     executor_get_stats(a->ex, &es);
+    iopool_stats(a, &io);
     size_t timers = app_active_timers(a) - (size_t)timer_active(&h->tick);
     json_t *o = json_pack(
-        "{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I}}", "seq", (json_int_t)id, "t",
-        secs_between(a->started_ns, now), "lag_ms", round((double)lag / 1e3) / 1e3, "lag_samples",
-        (json_int_t)nlag, "active_timers", (json_int_t)timers, "connections",
+        "{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I}}", "seq", (json_int_t)id,
+        "t", secs_between(a->started_ns, now), "lag_ms", round((double)lag / 1e3) / 1e3,
+        "lag_samples", (json_int_t)nlag, "active_timers", (json_int_t)timers, "connections",
         (json_int_t)open_connections(a), "suspended", (json_int_t)a->http.nsuspended, "streams",
         (json_int_t)h->n, "executor", "busy", (json_int_t)es.busy, "queued", (json_int_t)es.queued,
-        "workers", (json_int_t)es.workers);
+        "workers", (json_int_t)es.workers, "io_pool", "busy", (json_int_t)io.busy, "queued",
+        (json_int_t)io.queued, "threads", (json_int_t)io.workers);
     if (first) buf_puts(out, "retry: 1000\n");
     buf_printf(out, "id: %llu\ndata: ", (unsigned long long)id);
     json_out_append(out, o);

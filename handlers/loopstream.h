@@ -6,7 +6,8 @@
  * Each event is
  *     id: <seq>
  *     data: {"seq","t","lag_ms","lag_samples","active_timers","connections",
- *            "suspended","streams","executor":{"busy","queued","workers"}}
+ *            "suspended","streams","executor":{"busy","queued","workers"},
+ *            "io_pool":{"busy","queued","threads"}}
  * followed by a blank line; the first one of a stream also carries
  * "retry: 1000". lag_ms is the largest lag the 10 ms probe saw since the
  * previous event, so a stall shows up in exactly one event however short it

@@ -3,7 +3,8 @@
  * state and lag, Prometheus metrics and the OpenAPI document.
  *
  * Everything runs on the loop thread that received the request. /loop and
- * /metrics take the executor's mutex once per call (executor_get_stats) and
+ * /metrics take the executor's and the IO pool's mutex once per call
+ * (executor_get_stats) and
  * each loop's stats mutex once (loopstats_gather); nothing on the request
  * path of other endpoints does.
  */
@@ -13,6 +14,7 @@
 #include "app_stats.h"
 #include "common.h"
 #include "handlers.h"
+#include "iopool.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "prom.h"
@@ -79,6 +81,14 @@ static json_t *loop_json(size_t index, const loop_snapshot *s)
                      "body_buffer_bytes", (json_int_t)s->body_buffered);
 }
 
+/* The IO thread pool as /loop shows it beside the executor. */
+static json_t *pool_json(const executor_stats *io)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I}", "busy", (json_int_t)io->busy, "queued",
+                     (json_int_t)io->queued, "threads", (json_int_t)io->workers, "completed",
+                     (json_int_t)io->completed, "rejected", (json_int_t)io->rejected);
+}
+
 /*
  * What the loops hold right now, and how late their probe timers have been
  * firing. The top level sums every loop (lag: the worst loop's); "loops"
@@ -93,18 +103,20 @@ static void loop_state(http_req *r)
         http_respond_detail(r, 500, "out of memory");
         return;
     }
-    executor_stats es;
+    executor_stats es, io;
     executor_get_stats(a->ex, &es);
+    iopool_stats(a, &io);
     json_t *loops = json_array();
     for (size_t i = 0; i < v.nloops; i++)
         json_array_append_new(loops, loop_json(i, &v.loops[i]));
     json_t *o = json_pack(
-        "{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:I,s:o}", "lag_ms", lag_json(&v.total.lag),
+        "{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:o,s:I,s:o}", "lag_ms", lag_json(&v.total.lag),
         "active_timers", (json_int_t)v.total.active_timers, "connections",
         (json_int_t)v.total.connections, "requests", (json_int_t)v.total.requests, "suspended",
         (json_int_t)v.total.suspended, "body_buffer_bytes", (json_int_t)v.total.body_buffered,
         "executor", "busy", (json_int_t)es.busy, "queued", (json_int_t)es.queued, "workers",
-        (json_int_t)es.workers, "loop", (json_int_t)v.self, "loops", loops);
+        (json_int_t)es.workers, "io_pool", pool_json(&io), "loop", (json_int_t)v.self, "loops",
+        loops);
     loopstats_view_free(&v);
     http_respond_json(r, 200, o);
 }
@@ -144,6 +156,7 @@ static void metrics_page(http_req *r)
         .uptime_s = (double)(loop_now_ns() - a->started_ns) / 1e9,
     };
     executor_get_stats(a->ex, &live.ex);
+    iopool_stats(a, &live.io);
     buf b = BUF_INIT;
     metrics_render(v.sum, &live, &b);
     groups_metrics(a, &b);

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     rc = server_run(s);
     fprintf(stderr, "iocpu: stopping\n");
     atomic_store(&quitting, 1);
-    pthread_kill(sig_thread, SIGTERM); /* wakes its sigwait(): it sees quitting and ends */
+    pthread_kill(sig_thread, SIGINT); /* wakes its sigwait(): it sees quitting and ends */
     pthread_join(sig_thread, NULL);
     running = NULL;
     server_free(s);

@@ -49,6 +49,7 @@ typedef struct slot {
 struct metrics {
     size_t nslots, nroutes;
     histogram lag, queue_wait, run;
+    histogram io_queue_wait; /* IO-pool jobs: the wait for an IO thread */
     slot slots[];
 };
 
@@ -68,6 +69,7 @@ int metrics_new(metrics **out, const metrics_route *routes, size_t n)
     histogram_init(&m->lag, LAG_BOUNDS, NBOUNDS(LAG_BOUNDS));
     histogram_init(&m->queue_wait, WAIT_BOUNDS, NBOUNDS(WAIT_BOUNDS));
     histogram_init(&m->run, RUN_BOUNDS, NBOUNDS(RUN_BOUNDS));
+    histogram_init(&m->io_queue_wait, WAIT_BOUNDS, NBOUNDS(WAIT_BOUNDS));
     *out = m;
     return 0;
 }
@@ -127,6 +129,7 @@ void metrics_add(metrics *dst, const metrics *src)
     histogram_add(&dst->lag, &src->lag);
     histogram_add(&dst->queue_wait, &src->queue_wait);
     histogram_add(&dst->run, &src->run);
+    histogram_add(&dst->io_queue_wait, &src->io_queue_wait);
 }
 
 uint64_t metrics_requests(const metrics *m, size_t slot_i, unsigned status)
@@ -147,6 +150,11 @@ void metrics_job(metrics *m, double queue_secs, double run_secs)
 {
     histogram_observe(&m->queue_wait, queue_secs);
     histogram_observe(&m->run, run_secs);
+}
+
+void metrics_io_job(metrics *m, double queue_secs)
+{
+    histogram_observe(&m->io_queue_wait, queue_secs);
 }
 
 /* --- exposition ------------------------------------------------------------ */
@@ -240,6 +248,29 @@ static void render_http(const metrics_live *live, buf *b)
         live->lost_heads);
 }
 
+/* The IO thread pool, named like the executor's families. */
+static void render_io_pool(const metrics *m, const executor_stats *io, buf *b)
+{
+    prom_gauge_u64(b, "iocpu_io_pool_threads", "IO threads for blocking calls (--io-threads).",
+                   io->workers);
+    prom_gauge_u64(b, "iocpu_io_pool_queue_capacity",
+                   "Blocking calls the IO pool's queue holds before 503.", io->queue_cap);
+    prom_gauge_u64(b, "iocpu_io_pool_queue_depth", "Blocking calls waiting for an IO thread.",
+                   io->queued);
+    prom_gauge_u64(b, "iocpu_io_pool_busy_threads", "IO threads blocked in a call.", io->busy);
+    prom_counter(b, "iocpu_io_pool_jobs_submitted_total", "Blocking calls accepted by the IO pool.",
+                 io->submitted);
+    prom_counter(b, "iocpu_io_pool_jobs_completed_total",
+                 "Blocking calls that ran on an IO thread to their end (or stop).", io->completed);
+    prom_counter(b, "iocpu_io_pool_jobs_rejected_total",
+                 "Blocking calls refused because the IO pool's queue was full.", io->rejected);
+    prom_counter(b, "iocpu_io_pool_jobs_cancelled_total",
+                 "Blocking calls cancelled, while queued or while running.", io->cancelled);
+    prom_family(b, "iocpu_io_pool_queue_wait_seconds", "histogram",
+                "Time a blocking call waited in the IO pool's queue before a thread took it.");
+    histogram_write(&m->io_queue_wait, b, "iocpu_io_pool_queue_wait_seconds", NULL);
+}
+
 void metrics_render(const metrics *m, const metrics_live *live, buf *b)
 {
     prom_gauge(b, "iocpu_uptime_seconds", "Seconds since the server started.", live->uptime_s);
@@ -277,6 +308,7 @@ void metrics_render(const metrics *m, const metrics_live *live, buf *b)
     prom_family(b, "iocpu_executor_run_seconds", "histogram",
                 "Wall time a job ran on a worker thread.");
     histogram_write(&m->run, b, "iocpu_executor_run_seconds", NULL);
+    render_io_pool(m, &live->io, b);
 
     prom_counter(b, "iocpu_access_log_lines_total", "Access-log lines written to stdout.",
                  live->access_log_lines);

@@ -38,6 +38,7 @@ typedef struct metrics_live {
     uint64_t suspended;          /* of those, suspended (waiting on a timer or a job) */
     uint64_t active_timers;      /* loop timers armed by requests (the lag probe excluded) */
     executor_stats ex;
+    executor_stats io; /* the IO thread pool (a second executor) */
     uint64_t access_log_lines, access_log_dropped;
     uint64_t body_buffered, body_budget; /* request body bytes held, and the most allowed */
     uint64_t rx_timeouts;                /* connections closed by --header-timeout */
@@ -67,6 +68,8 @@ void metrics_request(metrics *m, size_t slot, unsigned status, double secs);
 void metrics_loop_lag(metrics *m, double secs);
 /* One executor job handed back: time it waited in the queue and ran (seconds). */
 void metrics_job(metrics *m, double queue_secs, double run_secs);
+/* One IO-pool job handed back: time it waited for an IO thread (seconds). */
+void metrics_io_job(metrics *m, double queue_secs);
 
 /*
  * Adds every count and histogram of src to dst; both were made for the same

@@ -223,6 +223,17 @@ static void on_job_back(void *arg, const executor_job *j, int status)
     app_stats_unlock(a);
 }
 
+/* IO-pool observer, on the lane that owns the job's channel: its queue wait. */
+static void on_io_job_back(void *arg, const executor_job *j, int status)
+{
+    server *s = arg;
+    if (status != 0 || !j->started_ns || j->channel >= s->nloops) return;
+    app *a = &s->lanes[j->channel]->a;
+    app_stats_lock(a);
+    metrics_io_job(a->obs.metrics, (double)(j->started_ns - j->queued_ns) / 1e9);
+    app_stats_unlock(a);
+}
+
 static void report_suppressed(uint64_t n)
 {
     if (n) fprintf(stderr, "iocpu: mhd: %llu more messages suppressed\n", (unsigned long long)n);
@@ -481,7 +492,7 @@ static size_t task_part(long n, double share)
     return part < 1 ? 1 : (size_t)part;
 }
 
-/* What every lane shares: the executor, the router, the groups' shared
+/* What every lane shares: the executor, the IO pool, the router, the groups' shared
  * state, the mailbox table and the stats board. */
 static int server_shared_new(server *s)
 {
@@ -501,12 +512,13 @@ static int server_shared_new(server *s)
                                      (int)cfg->worker_nice, s->nloops)) < 0)
         return err;
     executor_set_observer(s->ex, on_job_back, s);
+    executor_set_reserve(s->ex, (size_t)cfg->queue - task_part(cfg->queue, cfg->task_share),
+                         (size_t)cfg->workers - task_part(cfg->workers, cfg->task_share));
     /* the IO threads block rather than compute: the loops' own priority */
     if ((err = executor_new_named(&s->io, IOPOOL_THREAD_PREFIX, (size_t)cfg->io_threads,
                                   (size_t)cfg->io_queue, 0, s->nloops)) < 0)
         return err;
-    executor_set_reserve(s->ex, (size_t)cfg->queue - task_part(cfg->queue, cfg->task_share),
-                         (size_t)cfg->workers - task_part(cfg->workers, cfg->task_share));
+    executor_set_observer(s->io, on_io_job_back, s);
     return 0;
 }
 

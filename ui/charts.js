@@ -256,6 +256,10 @@ const Charts = (() => {
       ? Lang.t('chart.exec.value',
         { busy: d.executor.busy, workers: d.executor.workers, queued: d.executor.queued })
       : '–';
+    const io = d && d.io_pool;
+    $('io-value').textContent = io
+      ? Lang.t('chart.io.value', { busy: io.busy, threads: io.threads, queued: io.queued })
+      : '–';
   }
 
   // A stream that goes quiet means the loop is not turning: say so while it lasts.

@@ -56,17 +56,21 @@ Test(groups, every_group_is_named_and_routed_with_paired_hooks)
 
 Test(groups, the_documented_groups_in_route_table_order)
 {
-    static const char *const order[] = {"ops", "ui", "io", "fetch", "cpu", "tasks", "shaping"};
+    static const char *const order[] = {"ops",   "ui",  "io",    "iowait",
+                                        "fetch", "cpu", "tasks", "shaping"};
     const http_groups *g = handlers_all();
-    cr_assert_eq(g->n, 6);
-    for (size_t i = 0; i < 6; i++)
+    size_t n = sizeof(order) / sizeof(order[0]);
+    cr_assert_eq(g->n, n);
+    for (size_t i = 0; i < n; i++)
         cr_assert_str_eq(g->v[i]->name, order[i]);
     cr_assert_eq(find_group("ui"), &ui_group);
     cr_assert_eq(find_group("tasks"), &tasks_group);
     cr_assert_eq(find_group("ops"), &ops_group);
     cr_assert_eq(find_group("io"), &io_group);
+    cr_assert_eq(find_group("iowait"), &iowait_group);
     cr_assert_eq(find_group("cpu"), &cpu_group);
     cr_assert_eq(find_group("fetch"), &fetch_group);
+    cr_assert_eq(find_group("shaping"), &shaping_group);
 }
 
 /* The fetch group: its per-loop multi handle arms nothing until a fetch

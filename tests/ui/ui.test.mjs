@@ -154,6 +154,15 @@ test('the page loads from this server alone, with no console error', async () =>
   assertClean('after loading');
 });
 
+test('the IO thread pool shows beside the executor, apart from it', async () => {
+  // the server runs with the default --io-threads (40)
+  await page.waitForFunction(() => /\d/.test(document.getElementById('io-value').textContent),
+    null, { timeout: 10000 });
+  const text = await page.evaluate(() => document.getElementById('io-value').textContent);
+  assert.match(text, /^IO threads: busy \d+\/40 · queued \d+$/);
+  assertClean('after the IO pool showed');
+});
+
 test('blocking the loop spikes the lag and the probe; the executor leaves both flat', async (t) => {
   // The executor first, then the same work on the loop. The machine is
   // shared (and runs this browser): a noisy executor run earns another try
