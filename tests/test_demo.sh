@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `scripts/demo --fast --start` (ctest sets IOCPU_BIN to the binary just built, so
 # nothing is rebuilt) and checks that it passed, printed the facts the lesson rests on,
-# finished in under 15 s (unless other processes kept the machine busy) and left no
+# finished in under 20 s (unless other processes kept the machine busy) and left no
 # server behind; then the same tour in Persian (--lang fa), which must pass too and
 # speak Persian.
 set -euo pipefail
@@ -41,6 +41,12 @@ expect '✓ lines arrive in finish order: B,C,A'
 expect '{"done":true'
 expect '"max_in_flight":2'
 expect '"speedup":'
+expect '✓ every request answered: 200'
+expect '✓ the pool had all its 40 threads busy at once'
+expect '5 waves of 40, at least 5 × 0.3 s'
+expect '✓ 3 waits on the loop thread took'
+expect '✓ every fetch answered: 200'
+expect '✓ the fetch ended by its 0.5 s timeout, not by an answer (HTTP 504'
 expect ', 0 contradicted the lesson'
 grep -qE '^  in flight +[0-2]+$' "$log" || { echo "test_demo: no semaphore timeline"; fail=1; }
 if grep -q '✗' "$log"; then echo "test_demo: a fact contradicted the lesson"; fail=1; fi
@@ -51,13 +57,13 @@ if [[ -z $pid ]]; then
 elif kill -0 "$pid" 2>/dev/null; then
     echo "test_demo: the demo's server (pid $pid) is still running"; fail=1
 fi
-# Under 15 s, unless other processes kept the machine busy (the demo says how busy).
+# Under 20 s, unless other processes kept the machine busy (the demo says how busy).
 others=$(sed -nE 's/^demo: took .* s; other processes kept ([0-9.]+) cores busy meanwhile$/\1/p' "$log")
-if ! awk -v t="$took" 'BEGIN { exit !(t < 15) }'; then
+if ! awk -v t="$took" 'BEGIN { exit !(t < 20) }'; then
     if awk -v o="${others:-0}" 'BEGIN { exit !(o >= 0.5) }'; then
-        echo "test_demo: --fast took $took s, over 15 s, while other processes kept $others cores busy"
+        echo "test_demo: --fast took $took s, over 20 s, while other processes kept $others cores busy"
     else
-        echo "test_demo: --fast took $took s (limit 15 s) on a machine that was not busy"; fail=1
+        echo "test_demo: --fast took $took s (limit 20 s) on a machine that was not busy"; fail=1
     fi
 fi
 
@@ -71,6 +77,8 @@ echo "test_demo: the Persian demo exited $rc_fa"
 expect '، 0 مورد خلاف درس بود'
 expect '== تمرین 1:'
 expect '== تمرین 4d: صف کار'
+expect '== تمرین 4e: سه راه انتظار در FastAPI'
+expect '== تمرین 4f:'
 expect '✓ DELETE آن را لغو می‌کند: cancelled'
 if grep -q '✗' "$log"; then echo "test_demo: a fact contradicted the lesson (fa)"; fail=1; fi
 # every step title, check and note has Persian letters (UTF-8 lead bytes 0xd8-0xdb)
