@@ -19,7 +19,7 @@ const Core = (() => {
   const PERIOD_MS = 100; // the stream's and the probe's period
 
   const ui = {
-    samples: { lag: [], probe: [], busy: [], queued: [] }, // {t: performance.now() ms, v}
+    samples: { lag: [], probe: [], busy: [], queued: [], ioBusy: [] }, // {t: performance.now() ms, v}
     runs: [], // requests sent by the buttons: {id, kind, label, t0, t1, status}
     task: null, // the job-queue card's task: {id, status, history: [{status, at}], ...}
     stream: { open: false, events: 0, ended: false, last: null, lastAt: 0 },
