@@ -548,18 +548,17 @@ static void fetch_gather(http_req *r)
     double timeout;
     size_t max = gather_size(r, &p, raw, one);
     param_double(&p, "timeout", http_arg(r, "timeout"), 10.0, 0.001, max_delay_of(r), &timeout);
-    char *copy = NULL, **urls = NULL;
-    fetch_target *t = NULL;
-    long n = 0;
-    if (params_ok(&p)) {
-        copy = strdup(raw ? raw : one);
-        urls = calloc(max, sizeof(char *));
-        t = calloc(max, sizeof(fetch_target));
+    if (!params_ok(&p) || max == 0) {
+        http_respond_invalid(r, &p);
+        params_free(&p);
+        return;
     }
-    if (params_ok(&p) && (!copy || !urls || !t))
+    char *copy = strdup(raw ? raw : one), **urls = calloc(max, sizeof(char *));
+    fetch_target *t = calloc(max, sizeof(fetch_target));
+    long n = -1;
+    if (!copy || !urls || !t)
         http_respond_detail(r, 500, "out of memory");
-    else if (params_ok(&p) &&
-             (n = raw ? split_urls(r, st, &p, copy, max, t, urls)
+    else if ((n = raw ? split_urls(r, st, &p, copy, max, t, urls)
                       : repeat_url(r, st, &p, copy, max, t, urls)) < 0 &&
              params_ok(&p))
         count(st->sh, MODE_LOOP, FETCH_REFUSED);
