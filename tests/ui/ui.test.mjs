@@ -4,9 +4,9 @@
 // The tests run in order on one page, like a person would use it: load it,
 // run the executor job and block the loop, watch as_completed stream, try the
 // other lessons, compare gather with sequential, create, watch, await and
-// cancel a task, use the keyboard, shrink to a phone, switch to Persian
-// (right to left, remembered), then drain the server with the page still
-// open. Screenshots go to the work dir.
+// cancel a task, run 200 waits four ways, use the keyboard, shrink to a
+// phone, switch to Persian (right to left, remembered), then drain the
+// server with the page still open. Screenshots go to the work dir.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
