@@ -4,7 +4,7 @@
 set(IOCPU_UI_HTML ${CMAKE_CURRENT_BINARY_DIR}/ui.html)
 set(IOCPU_UI_C ${CMAKE_CURRENT_BINARY_DIR}/ui_html.c)
 set(ui_dir ${PROJECT_SOURCE_DIR}/ui)
-set(ui_files index.html style.css core.js lang.js charts.js lessons.js tasks.js app.js)
+set(ui_files index.html style.css core.js lang.js charts.js lessons.js tasks.js waits.js app.js)
 list(TRANSFORM ui_files PREPEND ${ui_dir}/)
 add_custom_command(OUTPUT ${IOCPU_UI_C}
   COMMAND ${CMAKE_COMMAND} -DDIR=${ui_dir} -DOUT=${IOCPU_UI_HTML}

@@ -495,22 +495,72 @@ static void start_gather(http_req *r, fetch_state *st, fetch_target *t, char **u
     if (start_call(c, t) == 0) http_defer(r);
 }
 
+/* url=U&n=N: N fetches of the one URL, each checked as its own target (a
+ * transfer takes its target over). The count, or -1 as split_urls. */
+static long repeat_url(http_req *r, fetch_state *st, params *p, char *url, size_t n,
+                       fetch_target *t, char **urls)
+{
+    char why[160];
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_url(st, p, "url", -1, url, &t[i], why);
+        if (rc < 0) return -1;
+        if (rc > 0) {
+            http_respond_detail(r, 403, why);
+            return -1;
+        }
+        urls[i] = url;
+    }
+    return (long)n;
+}
+
+/* urls=a,b,c, or url=U with n=N (1..--fetch-max-inflight, default 1): how
+ * many targets the call may have, 0 with a 422 recorded. */
+static size_t gather_size(http_req *r, params *p, const char *urls, const char *url)
+{
+    const config *cfg = &http_app(r)->cfg;
+    const char *n = http_arg(r, "n");
+    uint64_t count = 1;
+    if (urls && url) {
+        params_error(p, "url", -1, "value_error", "Value error, give either urls or url, not both",
+                     json_string(url), NULL);
+        return 0;
+    }
+    if (!urls && !url) {
+        params_error(p, "urls", -1, "missing", "Field required", NULL, NULL);
+        return 0;
+    }
+    if (n && !url) {
+        params_error(p, "n", -1, "value_error", "Value error, n goes with url, not urls",
+                     json_string(n), NULL);
+        return 0;
+    }
+    if (urls) return (size_t)cfg->max_list;
+    if (param_uint64(p, "n", n, 1, 1, (uint64_t)cfg->fetch_max_inflight, &count) < 0) return 0;
+    return (size_t)count;
+}
+
 static void fetch_gather(http_req *r)
 {
     fetch_state *st = http_group_state(r);
-    size_t max = (size_t)http_app(r)->cfg.max_list;
     params p;
     params_init(&p, "query");
-    const char *raw = http_arg(r, "urls");
+    const char *raw = http_arg(r, "urls"), *one = http_arg(r, "url");
     double timeout;
-    char *copy = raw ? strdup(raw) : NULL, **urls = calloc(max, sizeof(char *));
-    fetch_target *t = calloc(max, sizeof(fetch_target));
-    long n = 0;
-    if (!raw) params_error(&p, "urls", -1, "missing", "Field required", NULL, NULL);
+    size_t max = gather_size(r, &p, raw, one);
     param_double(&p, "timeout", http_arg(r, "timeout"), 10.0, 0.001, max_delay_of(r), &timeout);
-    if (raw && (!copy || !urls || !t))
+    if (!params_ok(&p) || max == 0) {
+        http_respond_invalid(r, &p);
+        params_free(&p);
+        return;
+    }
+    char *copy = strdup(raw ? raw : one), **urls = calloc(max, sizeof(char *));
+    fetch_target *t = calloc(max, sizeof(fetch_target));
+    long n = -1;
+    if (!copy || !urls || !t)
         http_respond_detail(r, 500, "out of memory");
-    else if (params_ok(&p) && (n = split_urls(r, st, &p, copy, max, t, urls)) < 0 && params_ok(&p))
+    else if ((n = raw ? split_urls(r, st, &p, copy, max, t, urls)
+                      : repeat_url(r, st, &p, copy, max, t, urls)) < 0 &&
+             params_ok(&p))
         count(st->sh, MODE_LOOP, FETCH_REFUSED);
     if (!params_ok(&p))
         http_respond_invalid(r, &p);

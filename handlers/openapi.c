@@ -18,6 +18,7 @@ static json_t *limit_value(const config *cfg, const char *flag)
     if (!strcmp(flag, "max-iterations")) return json_integer(cfg->max_iterations);
     if (!strcmp(flag, "max-ms")) return json_integer(cfg->max_ms);
     if (!strcmp(flag, "max-payload-bytes")) return json_integer(cfg->max_payload_bytes);
+    if (!strcmp(flag, "fetch-max-inflight")) return json_integer(cfg->fetch_max_inflight);
     return NULL;
 }
 

@@ -22,6 +22,7 @@
       push(ui.samples.lag, { t, v: d.lag_ms });
       push(ui.samples.busy, { t, v: d.executor.busy });
       push(ui.samples.queued, { t, v: d.executor.queued });
+      if (d.io_pool) push(ui.samples.ioBusy, { t, v: d.io_pool.busy });
       ui.workers = d.executor.workers;
       $('conn-detail').textContent = Lang.t('conn.detail',
         { conn: d.connections, timers: d.active_timers, workers: d.executor.workers });
@@ -70,6 +71,7 @@
   Lang.mount($('langs'));
   Lessons.mount($('lesson-list'));
   Tasks.mount($('lesson-list'));
+  Waits.mount($('lesson-list'));
   connectStream();
   setInterval(probeTick, PERIOD_MS);
   Charts.start();

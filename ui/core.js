@@ -3,11 +3,11 @@
 // The page draws the loop's lag (GET /loop/stream, Server-Sent Events), a
 // /healthz round-trip probe it sends itself, and the executor's busy workers
 // and queue over the last 30 s (charts.js); the lesson buttons send the
-// requests whose effect the charts show (lessons.js, and tasks.js for the
-// job queue); lang.js holds every word in English and Persian; app.js wires
-// it up. The six scripts are inlined into one page at build time and share
-// the page's global scope: each one declares one const (Core, Lang, Charts,
-// Lessons, Tasks).
+// requests whose effect the charts show (lessons.js, tasks.js for the job
+// queue, waits.js for the four ways to wait); lang.js holds every word in
+// English and Persian; app.js wires it up. The seven scripts are inlined
+// into one page at build time and share the page's global scope: each one
+// declares one const (Core, Lang, Charts, Lessons, Tasks, Waits).
 //
 // window.iocpuUi is the data behind the charts (samples, runs, stream and
 // probe state), so an end-to-end test reads what the page shows.
@@ -19,7 +19,7 @@ const Core = (() => {
   const PERIOD_MS = 100; // the stream's and the probe's period
 
   const ui = {
-    samples: { lag: [], probe: [], busy: [], queued: [] }, // {t: performance.now() ms, v}
+    samples: { lag: [], probe: [], busy: [], queued: [], ioBusy: [] }, // {t: performance.now() ms, v}
     runs: [], // requests sent by the buttons: {id, kind, label, t0, t1, status}
     task: null, // the job-queue card's task: {id, status, history: [{status, at}], ...}
     stream: { open: false, events: 0, ended: false, last: null, lastAt: 0 },

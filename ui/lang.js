@@ -177,6 +177,27 @@ const Lang = (() => {
       'status.done': 'done',
       'status.cancelled': 'cancelled',
       'status.failed': 'failed',
+      'group.waits': 'IO-bound work: 200 waits of 1 s, four ways',
+      'waits.title': 'Wait four ways: async, def, blocking, a real fetch',
+      'waits.caption': 'Each row is 200 waits of 1 s started at once, the FastAPI way named: ' +
+        '`/io/job` is `asyncio.sleep` in `async def` (a timer, no thread), `/io/threadpool` is ' +
+        '`time.sleep` in a plain `def` (one IO thread each, 40 of them), `/io/blocking` is ' +
+        '`time.sleep` in `async def` (the loop stalls), and `/io/fetch` is `httpx` in `async def` ' +
+        'fetching this server\u2019s own `/io/job`. A browser opens only 6 connections to a ' +
+        'server, so the server itself starts the 200: one `/io/fetch/gather?url=…&n=200` per row.',
+      'waits.blocking': 'The `/io/blocking` row runs only 5: each one holds the loop for its ' +
+        'whole second, so 200 would stall the server for 200 s.',
+      'waits.n': 'waits per row',
+      'waits.button': 'Run the four rows',
+      'waits.table': 'wall time, most IO threads busy and worst loop lag while each row ran',
+      'waits.col.way': 'way',
+      'waits.col.wall': 'wall time',
+      'waits.col.threads': 'IO threads busy',
+      'waits.col.lag': 'worst loop lag',
+      'waits.running': 'running {path}…',
+      'waits.done': 'done: compare the wall times, the threads and the lag',
+      'waits.failed': 'failed ({code})',
+      'waits.bad_n': 'give a whole number of waits, 1 or more',
     },
 
     fa: {
@@ -341,6 +362,27 @@ const Lang = (() => {
       'status.done': 'تمام شد',
       'status.cancelled': 'لغو شد',
       'status.failed': 'شکست خورد',
+      'group.waits': 'کار IO-bound: 200 انتظار 1 ثانیه‌ای، به چهار روش',
+      'waits.title': 'چهار روش انتظار: async، def، مسدود کننده، یک fetch واقعی',
+      'waits.caption': 'هر ردیف 200 انتظار 1 ثانیه‌ای است که با هم شروع می‌شوند، به یکی از روش‌های FastAPI: ' +
+        '`/io/job` همان `asyncio.sleep` در `async def` است (یک timer، بی thread)، `/io/threadpool` همان ' +
+        '`time.sleep` در یک `def` ساده (هر کدام یک thread از 40 thread استخر IO)، `/io/blocking` همان ' +
+        '`time.sleep` در `async def` (loop مسدود می‌شود)، و `/io/fetch` همان `httpx` در `async def` ' +
+        'که `/io/job` خود این سرور را می‌خواند. مرورگر فقط 6 اتصال به یک سرور باز می‌کند، ' +
+        'پس خود سرور آن 200 را شروع می‌کند: برای هر ردیف یک `/io/fetch/gather?url=…&n=200`.',
+      'waits.blocking': 'ردیف `/io/blocking` فقط 5 تا را اجرا می‌کند: هر کدام loop را یک ثانیهٔ کامل ' +
+        'مسدود می‌کند، پس 200 تا سرور را 200 ثانیه از کار می‌انداخت.',
+      'waits.n': 'انتظار در هر ردیف',
+      'waits.button': 'اجرای چهار ردیف',
+      'waits.table': 'زمان کل، بیشترین threadهای IO مشغول و بدترین تأخیر loop در طول هر ردیف',
+      'waits.col.way': 'روش',
+      'waits.col.wall': 'زمان کل',
+      'waits.col.threads': 'threadهای IO مشغول',
+      'waits.col.lag': 'بدترین تأخیر loop',
+      'waits.running': 'در حال اجرای {path}…',
+      'waits.done': 'تمام شد: زمان‌های کل، threadها و تأخیر را مقایسه کنید',
+      'waits.failed': 'شکست خورد ({code})',
+      'waits.bad_n': 'یک عدد صحیح 1 یا بیشتر برای تعداد انتظارها بدهید',
     },
   };
   const LANGS = Object.keys(STRINGS);

@@ -379,6 +379,87 @@ Test(http_fetch, gather_list_bound)
     http_res_free(&r);
 }
 
+/* url=U&n=N: N concurrent fetches of the one URL, in request order, waiting
+ * together (about one wait, not N of them). */
+Test(http_fetch, gather_n_fetches_one_url_n_times)
+{
+    start("");
+    char path[256];
+    snprintf(path, sizeof(path),
+             "/io/fetch/gather?url=http://127.0.0.1:%u/io/job%%3Fdelay%%3D0.5&n=40&timeout=30",
+             ts.port);
+    http_res r;
+    cr_assert_eq(http_get(&ts, path, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *res = json_object_get(r.json, "results"),
+           *order = json_object_get(r.json, "finish_order");
+    cr_assert_eq(json_array_size(res), 40, "%s", r.body);
+    cr_assert_eq(json_array_size(order), 40, "%s", r.body);
+    int seen[40] = {0};
+    for (size_t i = 0; i < 40; i++) {
+        json_t *one = json_array_get(res, i);
+        cr_assert_eq(num(one, "status"), 200, "%s", r.body);
+        const char *u = json_string_value(json_object_get(one, "url"));
+        cr_assert(u && strstr(u, "/io/job?delay=0.5"), "%s", r.body);
+        json_int_t k = json_integer_value(json_array_get(order, i));
+        cr_assert(k >= 0 && k < 40 && !seen[k]++, "%s", r.body);
+    }
+    /* together: far less than the 20 s one after another would take */
+    cr_assert_geq(num(r.json, "elapsed"), 0.45, "%s", r.body);
+    cr_assert_lt(num(r.json, "elapsed"), 0.25 * 40 * 0.5, "%s", r.body);
+    cr_assert_geq(num(r.json, "sum_of_elapsed"), 40 * 0.45, "%s", r.body);
+    http_res_free(&r);
+}
+
+/* n's bounds (1..--fetch-max-inflight) and its pairing with url only. */
+Test(http_fetch, gather_n_bad_values_are_422)
+{
+    max_inflight = 64;
+    start("");
+    const char *paths[] = {
+        "/io/fetch/gather?url=http://127.0.0.1:1/&n=0",
+        "/io/fetch/gather?url=http://127.0.0.1:1/&n=65", /* over --fetch-max-inflight */
+        "/io/fetch/gather?url=http://127.0.0.1:1/&n=-3",
+        "/io/fetch/gather?url=http://127.0.0.1:1/&n=two",
+        "/io/fetch/gather?url=http://127.0.0.1:1/&n=",
+        "/io/fetch/gather?urls=http://127.0.0.1:1/&n=2",                     /* n without url */
+        "/io/fetch/gather?url=http://127.0.0.1:1/&urls=http://127.0.0.1:1/", /* both */
+        "/io/fetch/gather?url=nope&n=2",
+        "/io/fetch/gather?n=2",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        http_res r;
+        cr_assert_eq(http_get(&ts, paths[i], &r), 0);
+        cr_assert_eq(r.status, 422, "%s: %ld %s", paths[i], r.status, r.body);
+        cr_assert(json_is_array(json_object_get(r.json, "detail")), "%s", r.body);
+        http_res_free(&r);
+    }
+    /* n at the cap is accepted */
+    char path[128];
+    snprintf(path, sizeof(path), "/io/fetch/gather?url=http://127.0.0.1:%u/healthz&n=64", ts.port);
+    http_res r;
+    cr_assert_eq(http_get(&ts, path, &r), 0);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "results")), 64, "%s", r.body);
+    http_res_free(&r);
+}
+
+/* A refused URL with n: 403, and the target sees no connection. */
+Test(http_fetch, gather_n_refused_never_connects)
+{
+    upstream other = {.body_len = 2};
+    upstream_start(&other, "127.0.0.2", 0, UP_RESPOND);
+    start("");
+    char path[256];
+    snprintf(path, sizeof(path), "/io/fetch/gather?url=http://127.0.0.2:%u/&n=5", other.port);
+    http_res r;
+    cr_assert_eq(http_get(&ts, path, &r), 0);
+    cr_assert_eq(r.status, 403, "%ld %s", r.status, r.body);
+    http_res_free(&r);
+    cr_assert_eq(atomic_load(&other.accepts), 0, "127.0.0.2 saw a connection");
+    upstream_stop(&other);
+}
+
 /* fmt with {A}, {T} and {Q} replaced by the ports a, t and q. */
 static void fill(char *out, size_t cap, const char *fmt, unsigned a, unsigned t, unsigned q)
 {

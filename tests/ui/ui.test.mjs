@@ -4,9 +4,9 @@
 // The tests run in order on one page, like a person would use it: load it,
 // run the executor job and block the loop, watch as_completed stream, try the
 // other lessons, compare gather with sequential, create, watch, await and
-// cancel a task, use the keyboard, shrink to a phone, switch to Persian
-// (right to left, remembered), then drain the server with the page still
-// open. Screenshots go to the work dir.
+// cancel a task, run 200 waits four ways, use the keyboard, shrink to a
+// phone, switch to Persian (right to left, remembered), then drain the
+// server with the page still open. Screenshots go to the work dir.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -342,6 +342,41 @@ test('the job queue: create a task, watch it, await it, cancel another', async (
   assert.match(await page.textContent('#lesson-tasks .status'), /cancel answered 200: cancelled/);
   // the page never asked for the task list (it will need an admin token)
   assertClean('after the job queue');
+});
+
+// The four-ways card: each row one /io/fetch/gather?url=U&n=N, the server
+// fetching itself N times at once (a browser keeps only 6 connections). ?waits=
+// lowers the card's N (200 by default); the test keeps 200.
+test('200 waits four ways: async beats the thread pool, blocking stalls the loop', async () => {
+  assert.equal(await page.inputValue('#waits-n'), '200');
+  await page.click('#waits-run');
+  await page.waitForFunction(() => window.iocpuUi.waits.length === 4 && window.iocpuUi.waits.every((r) => r.t1 !== null),
+    null, { timeout: 150000 });
+  const rows = Object.fromEntries((await page.evaluate(() => window.iocpuUi.waits)).map((r) => [r.id, r]));
+  for (const r of Object.values(rows)) {
+    assert.equal(r.status, 200, `${r.id}: ${JSON.stringify(r)}`);
+    assert.equal(r.failed, 0, `${r.id}: every fetch answered 200`);
+  }
+  assert.deepEqual(Object.values(rows).map((r) => r.n), [200, 200, 5, 200]);
+  const { job, threadpool, blocking, fetch: viaFetch } = rows;
+  // 200 timers wait together; 200 sleeps on 40 threads take 5 rounds
+  assert.ok(job.elapsed < 0.5 * threadpool.elapsed, `job ${job.elapsed} s, threadpool ${threadpool.elapsed} s`);
+  assert.ok(viaFetch.elapsed < 0.5 * threadpool.elapsed, `fetch ${viaFetch.elapsed} s, threadpool ${threadpool.elapsed} s`);
+  assert.ok(threadpool.ioBusy >= 20, `threadpool held ${threadpool.ioBusy} IO threads at most`);
+  assert.ok(job.ioBusy < threadpool.ioBusy, `job held ${job.ioBusy} IO threads`);
+  // each blocking sleep holds the loop its whole second
+  assert.ok(blocking.lagMs >= 500, `blocking: worst lag ${blocking.lagMs} ms`);
+  assert.ok(blocking.elapsed >= 0.8 * 5, `5 blocking sleeps one after another took ${blocking.elapsed} s`);
+  // the table shows the same numbers
+  const cells = await page.$$eval('#lesson-waits tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.equal(cells.length, 4);
+  assert.match(cells[0][0], /^200 × \/io\/job$/);
+  assert.match(cells[2][0], /^5 × \/io\/blocking$/);
+  assert.equal(cells[1][2], String(threadpool.ioBusy));
+  assert.match(cells[2][3], /^[\d.]+ m?s$/);
+  console.log(`# waits: ${JSON.stringify(Object.values(rows).map((r) => [r.id, r.n, r.elapsed, r.ioBusy, r.lagMs]))}`);
+  await page.locator('#lesson-waits').screenshot({ path: join(workDir, 'ui-waits.png') });
+  assertClean('after the four ways to wait');
 });
 
 test('keyboard: Tab reaches the button and Enter runs the lesson', async () => {
