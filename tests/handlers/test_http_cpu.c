@@ -90,27 +90,10 @@ Test(http_cpu, blocking_reports_the_loop)
     http_res_free(&r);
 }
 
-/* Latency of /healthz while `path` runs (started 150 ms before). */
-static double healthz_during(const char *path)
-{
-    http_async a;
-    http_get_async(&a, &ts, path);
-    usleep(150000);
-    http_res h;
-    http_get(&ts, "/healthz", &h);
-    cr_assert_eq(h.status, 200);
-    double secs = h.secs;
-    http_res_free(&h);
-    http_join(&a);
-    cr_assert_eq(a.res.status, 200);
-    http_res_free(&a.res);
-    return secs;
-}
-
 Test(http_cpu, blocking_stalls_healthz_executor_does_not)
 {
-    double stalled = healthz_during("/cpu/blocking?ms=1000");
-    double free_loop = healthz_during("/cpu/executor?ms=1000");
+    double stalled = ts_healthz_during(&ts, "/cpu/blocking?ms=1000");
+    double free_loop = ts_healthz_during(&ts, "/cpu/executor?ms=1000");
     /* the stalled probe waits out the rest of the second; the other answers at once */
     cr_assert_geq(stalled, 0.4, "healthz during /cpu/blocking took %.3f s", stalled);
     cr_assert_gt(stalled / free_loop, 4.0, "blocking %.3f s vs executor %.3f s", stalled,

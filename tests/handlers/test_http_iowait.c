@@ -142,28 +142,11 @@ Test(http_iowait, bad_delays_are_422_like_io_job)
     }
 }
 
-/* Latency of /healthz while `path` runs (started 150 ms before). */
-static double healthz_during(const char *path)
-{
-    http_async a;
-    http_get_async(&a, &ts, path);
-    usleep(150000);
-    http_res h;
-    http_get(&ts, "/healthz", &h);
-    cr_assert_eq(h.status, 200);
-    double secs = h.secs;
-    http_res_free(&h);
-    http_join(&a);
-    cr_assert_eq(a.res.status, 200, "%s", a.res.body);
-    http_res_free(&a.res);
-    return secs;
-}
-
 Test(http_iowait, blocking_stalls_healthz_the_threadpool_does_not)
 {
-    double stalled = healthz_during("/io/blocking?delay=1");
-    double pooled = healthz_during("/io/threadpool?delay=1");
-    double timed = healthz_during("/io/job?delay=1");
+    double stalled = ts_healthz_during(&ts, "/io/blocking?delay=1");
+    double pooled = ts_healthz_during(&ts, "/io/threadpool?delay=1");
+    double timed = ts_healthz_during(&ts, "/io/job?delay=1");
     /* the stalled probe waits out the rest of the second; the others answer at once */
     cr_assert_geq(stalled, 0.4, "healthz during /io/blocking took %.3f s", stalled);
     cr_assert_gt(stalled / pooled, 4.0, "blocking %.3f s vs threadpool %.3f s", stalled, pooled);

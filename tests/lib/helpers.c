@@ -465,3 +465,19 @@ uint16_t free_port(void)
     cr_assert_fail("no free port in 20000-31999: %s", err);
     return 0;
 }
+
+double ts_healthz_during(const test_server *t, const char *path)
+{
+    http_async a;
+    http_get_async(&a, t, path);
+    usleep(150000);
+    http_res h;
+    http_get(t, "/healthz", &h);
+    cr_assert_eq(h.status, 200);
+    double secs = h.secs;
+    http_res_free(&h);
+    http_join(&a);
+    cr_assert_eq(a.res.status, 200, "%s: %s", path, a.res.body);
+    http_res_free(&a.res);
+    return secs;
+}

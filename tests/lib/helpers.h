@@ -82,6 +82,9 @@ typedef struct http_async {
 } http_async;
 void http_get_async(http_async *a, const test_server *t, const char *path);
 void http_join(http_async *a);
+/* Seconds a GET /healthz of t took while GET path ran (sent 150 ms before it);
+ * both must answer 200. */
+double ts_healthz_during(const test_server *t, const char *path);
 
 /* A client that gives up: GET path and hang up after ms. 0 if it timed out. */
 int http_get_abandon(const test_server *t, const char *path, long ms);
